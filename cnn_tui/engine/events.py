@@ -1,0 +1,221 @@
+"""The events a run emits, as frozen dataclasses sent to a sink callable.
+
+Every view of a run — the headless printer, the Textual app, the JSONL run log — is a sink of
+this one stream. Events carry plain numbers, tuples and CPU tensors only, so they can be
+printed, pickled across a process boundary or written as JSON (tensors become their shape).
+Counters follow the tutorial: ``examples_seen`` is its ``train_counter``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+import torch
+
+from cnn_tui.config import HyperParams
+
+
+class RunState(str, Enum):
+    STARTING = "starting"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DIVERGED = "diverged"
+    TESTING = "testing"
+    DONE = "done"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (RunState.STOPPED, RunState.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """First event of a run: what it trains on, where the data came from, where it writes."""
+
+    dataset: str
+    source: str  # "data-dir", "cache", "download" or "sample"
+    source_detail: str  # one line saying which files and why
+    device: str
+    train_size: int
+    test_size: int
+    classes: tuple[str, ...]
+    hparams: HyperParams
+    seed: int
+    run_dir: str
+    resumed_from: str | None
+    epoch: int
+    examples_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRestored:
+    """On resume: the curves so far, so a view can draw them before new points arrive."""
+
+    train: tuple[tuple[int, float], ...]  # (examples_seen, loss)
+    tests: tuple[tuple[int, int, float, int, int], ...]  # (epoch, seen, loss, correct, total)
+    hparam_changes: tuple[tuple[int, str], ...]  # (examples_seen, "lr 0.01→0.05")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLogged:
+    """One of the tutorial's ``Train Epoch`` lines: every ``log_interval`` batches."""
+
+    epoch: int
+    batch_index: int
+    batches_in_epoch: int
+    position: int  # examples of this epoch before this batch (tutorial: batch_idx * 64)
+    epoch_size: int
+    examples_seen: int  # the tutorial's train_counter
+    loss: float
+    train_correct: int  # running, over this epoch so far (this batch included)
+    train_seen: int
+    train_seconds: float  # time spent training (not paused, not testing) since the run began
+    stepped: bool = False  # a single step taken while paused
+
+    @property
+    def train_accuracy(self) -> float:
+        return self.train_correct / self.train_seen if self.train_seen else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Mistake:
+    index: int  # into the test split
+    label: int
+    predicted: int
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class EpochTested:
+    """A test pass: ``epoch`` 0 is the pass before training."""
+
+    epoch: int
+    examples_seen: int
+    avg_loss: float
+    correct: int
+    total: int
+    confusion: tuple[tuple[int, ...], ...]  # confusion[true][predicted]
+    mistakes: tuple[Mistake, ...]
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SamplesPredicted:
+    """A fixed grid of test digits with the network's current predictions."""
+
+    examples_seen: int
+    indices: tuple[int, ...]
+    images: torch.Tensor  # (k, 28, 28) float in [0, 1], as the digit looks
+    labels: tuple[int, ...]
+    predictions: tuple[int, ...]
+    confidences: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeTaken:
+    """Every stage of the network for one digit (model.STAGES), plus its learned filters."""
+
+    examples_seen: int
+    source: str  # "test" or "drawn"
+    index: int | None  # test index when source == "test"
+    label: int | None
+    stages: Mapping[str, torch.Tensor]
+    conv1_weight: torch.Tensor  # (10, 1, 5, 5)
+    conv2_weight: torch.Tensor  # (20, 10, 5, 5)
+    prediction: int
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class HParamsChanged:
+    """A change the engine applied at a step boundary (what really happened)."""
+
+    old: HyperParams
+    new: HyperParams
+    epoch: int
+    examples_seen: int
+
+    @property
+    def summary(self) -> str:
+        return ", ".join(f"{k} {a}→{b}" for k, (a, b) in self.old.diff(self.new).items())
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRejected:
+    command: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    state: RunState
+    reason: str
+    epoch: int
+    examples_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diverged:
+    """The loss was NaN or infinite: that batch was not applied and the run paused."""
+
+    loss: float
+    epoch: int
+    batch_index: int
+    examples_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointSaved:
+    path: str
+    reason: str  # "epoch end", "stop", "requested"
+    epoch: int
+    examples_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a user should know that is not a failure (a fallback taken, a warning)."""
+
+    message: str
+    level: str = "info"  # "info" or "warning"
+
+
+Event = (
+    RunStarted
+    | HistoryRestored
+    | BatchLogged
+    | EpochTested
+    | SamplesPredicted
+    | ProbeTaken
+    | HParamsChanged
+    | CommandRejected
+    | StateChanged
+    | Diverged
+    | CheckpointSaved
+    | Failed
+    | Notice
+)
+Sink = Callable[[Event], None]
+
+
+@dataclass
+class Tee:
+    """A sink that hands each event to several sinks, in order."""
+
+    sinks: list[Sink] = field(default_factory=list)
+
+    def __call__(self, event: Event) -> None:
+        for sink in self.sinks:
+            sink(event)
