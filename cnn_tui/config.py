@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 Device = Literal["auto", "cpu", "cuda", "mps"]
@@ -122,7 +122,7 @@ class HyperParams:
     def replace(self, **changes: Any) -> HyperParams:
         """A copy with ``changes`` parsed and checked (text or numbers accepted)."""
         parsed = {name: parse_hparam(name, raw) for name, raw in changes.items()}
-        return replace(self, **parsed)
+        return replace(self, **cast(dict[str, Any], parsed))
 
     def diff(self, other: HyperParams) -> dict[str, tuple[Any, Any]]:
         """``{name: (mine, theirs)}`` for each field that differs."""
@@ -163,4 +163,6 @@ class RunConfig:
     def __post_init__(self) -> None:
         parse_bounded("seed", SEED_BOUND, self.seed)
         if self.device not in DEVICES:
-            raise ConfigError("device", f"must be one of {', '.join(DEVICES)} (got {self.device!r})")
+            raise ConfigError(
+                "device", f"must be one of {', '.join(DEVICES)} (got {self.device!r})"
+            )

@@ -1,0 +1,172 @@
+"""Opening a run: device, run directory, model and optimizer (fresh or resumed), event log.
+
+``open_run`` is what both front ends call; it returns a :class:`Run` whose ``run()`` emits
+``RunStarted`` (and ``HistoryRestored`` on resume), trains, and closes the log.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from cnn_tui.config import ConfigError, RunConfig
+from cnn_tui.data import LoadedData
+from cnn_tui.engine.checkpoint import CHECKPOINT_NAME, Checkpoint, Progress
+from cnn_tui.engine.control import Control
+from cnn_tui.engine.events import Event, HistoryRestored, Notice, RunStarted, RunState, Tee
+from cnn_tui.engine.runlog import RunLog
+from cnn_tui.engine.trainer import Trainer
+from cnn_tui.model import Net
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA, then MPS, then CPU; an unavailable choice is a ConfigError."""
+    mps = getattr(torch.backends, "mps", None)
+    mps_ok = bool(mps and mps.is_available())
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", "cuda is not available on this machine: use --device cpu")
+    if name == "mps" and not mps_ok:
+        raise ConfigError("device", "mps is not available on this machine: use --device cpu")
+    return torch.device(name)
+
+
+def default_runs_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cnn-tui" / "runs"
+
+
+def new_run_dir(dataset: str, base: Path | None = None) -> Path:
+    root = base or default_runs_dir()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = root / f"{stamp}-{dataset}"
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stamp}-{dataset}-{n}"
+    return candidate
+
+
+@dataclass
+class Run:
+    trainer: Trainer
+    control: Control
+    run_dir: Path
+    started: RunStarted
+    history: HistoryRestored | None
+    notices: list[Notice]
+    log: RunLog | None
+
+    def run(self, *, linger: bool = False) -> RunState:
+        sink = self.trainer.sink
+        sink(self.started)
+        for notice in self.notices:
+            sink(notice)
+        if self.history is not None:
+            sink(self.history)
+        try:
+            return self.trainer.run(linger=linger)
+        except Exception:
+            report = self.run_dir / "error.log"
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(traceback.format_exc(), encoding="utf-8")
+            sink(Notice(f"the full error is in {report}", level="warning"))
+            raise
+        finally:
+            if self.log is not None:
+                self.log.close()
+
+
+def open_run(
+    config: RunConfig,
+    data: LoadedData,
+    sink: Callable[[Event], None],
+    *,
+    device: torch.device,
+    checkpoint: Checkpoint | None = None,
+    control: Control | None = None,
+    visual_every: int = 20,
+    clock: Callable[[], float] = time.perf_counter,
+    write_files: bool = True,
+) -> Run:
+    """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``."""
+    run_dir = config.run_dir or _resume_dir(checkpoint) or new_run_dir(data.spec.name)
+    torch.manual_seed(config.seed)
+    net = Net().to(device)
+    hp = config.hparams
+    optimizer = torch.optim.SGD(net.parameters(), lr=hp.lr, momentum=hp.momentum)
+    progress = Progress()
+    notices: list[Notice] = []
+    if checkpoint is not None:
+        net.load_state_dict(checkpoint.model_state)
+        if checkpoint.optimizer_state is not None:
+            optimizer.load_state_dict(checkpoint.optimizer_state)
+            for group in optimizer.param_groups:
+                group["lr"], group["momentum"] = hp.lr, hp.momentum
+        if checkpoint.rng_state is not None:
+            torch.set_rng_state(checkpoint.rng_state)
+        progress = checkpoint.progress
+        if checkpoint.is_bare_state_dict:
+            notices.append(
+                Notice(f"loaded weights from {checkpoint.source}; training from epoch 1")
+            )
+        elif progress.epoch > hp.epochs and progress.last_tested >= hp.epochs:
+            notices.append(
+                Notice(f"this run already trained {hp.epochs} epochs: raise --epochs to continue")
+            )
+    log = RunLog(run_dir) if write_files else None
+    trainer = Trainer(
+        data,
+        net,
+        optimizer,
+        hp,
+        seed=config.seed,
+        sink=Tee([log, sink]) if log is not None else sink,
+        control=control or Control(),
+        checkpoint_file=run_dir / CHECKPOINT_NAME if write_files else None,
+        progress=progress,
+        visual_every=visual_every,
+        clock=clock,
+    )
+    started = RunStarted(
+        dataset=data.spec.name,
+        source=data.source.kind,
+        source_detail=data.source.detail,
+        device=str(device),
+        train_size=len(data.train),
+        test_size=len(data.test),
+        classes=tuple(data.spec.classes),
+        hparams=hp,
+        seed=config.seed,
+        run_dir=str(run_dir),
+        resumed_from=str(checkpoint.source) if checkpoint and checkpoint.source else None,
+        epoch=progress.epoch,
+        examples_seen=trainer.examples_seen,
+    )
+    history = _history(progress) if checkpoint is not None else None
+    return Run(trainer, trainer.control, run_dir, started, history, notices, log)
+
+
+def _resume_dir(checkpoint: Checkpoint | None) -> Path | None:
+    """Continue writing beside the checkpoint when it lies in a run directory of ours."""
+    if checkpoint is None or checkpoint.source is None or checkpoint.is_bare_state_dict:
+        return None
+    return checkpoint.source.parent
+
+
+def _history(progress: Progress) -> HistoryRestored:
+    return HistoryRestored(
+        train=tuple((int(seen), float(loss)) for seen, loss in progress.train_history),
+        tests=tuple(
+            (int(e), int(seen), float(loss), int(ok), int(n))
+            for e, seen, loss, ok, n in progress.test_history
+        ),
+        hparam_changes=tuple((int(seen), str(text)) for seen, text in progress.hparam_history),
+    )

@@ -1,0 +1,329 @@
+"""The tutorial's train/test loop as a resumable state machine that emits events.
+
+``Trainer.run`` does what the tutorial's script does — a test pass before training, then per
+epoch a training pass (a line every ``log_interval`` batches) and a test pass — while
+answering commands from its :class:`Control` at every step boundary: pause, step, stop,
+hyperparameter changes, probe requests. Its position (epoch, examples into the epoch, batch
+index) is all it needs to continue exactly where it stopped, so a checkpoint is a snapshot of
+that position plus the weights, the optimizer and the RNG.
+
+The hot loop is the bare forward/backward loop over a preloaded tensor plus two cheap reads
+(loss, correct count); everything else happens only when ``Control.attention`` is set or on a
+logging batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from cnn_tui.config import ConfigError, HyperParams, check_live_epochs
+from cnn_tui.data import LoadedData
+from cnn_tui.engine import inference
+from cnn_tui.engine.checkpoint import Checkpoint, Progress, save_checkpoint
+from cnn_tui.engine.control import (
+    Command,
+    Control,
+    ProbeImage,
+    ProbeIndex,
+    SaveCheckpoint,
+    SetHParams,
+)
+from cnn_tui.engine.events import (
+    BatchLogged,
+    CheckpointSaved,
+    CommandRejected,
+    Diverged,
+    EpochTested,
+    Event,
+    Failed,
+    HParamsChanged,
+    RunState,
+    StateChanged,
+)
+from cnn_tui.model import Net
+
+Clock = Callable[[], float]
+
+
+class Trainer:
+    """Trains ``net`` on ``data`` and reports every step of the way to ``sink``."""
+
+    def __init__(
+        self,
+        data: LoadedData,
+        net: Net,
+        optimizer: torch.optim.SGD,
+        hparams: HyperParams,
+        *,
+        seed: int,
+        sink: Callable[[Event], None],
+        control: Control,
+        checkpoint_file: Path | None,
+        progress: Progress | None = None,
+        visual_every: int = 20,
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        self.data = data
+        self.net = net
+        self.optimizer = optimizer
+        self.hparams = hparams
+        self.seed = seed
+        self.sink = sink
+        self.control = control
+        self.checkpoint_file = checkpoint_file
+        self.progress = progress or Progress()
+        self.visual_every = visual_every  # batches between sample/probe refreshes; 0: never
+        self.clock = clock
+        self.state = RunState.STARTING
+        self._stepping = False
+        self._diverged = False
+        self._order: tuple[int, torch.Tensor] | None = None
+        self.sample_indices = inference.sample_indices(len(data.test), seed)
+
+    # -- the run --------------------------------------------------------------------------
+    def run(self, *, linger: bool = False) -> RunState:
+        """Train to ``hparams.epochs``; with ``linger``, then wait for more epochs or stop."""
+        try:
+            self._emit_visuals()
+            while True:
+                outcome = self._train_to_end()
+                if outcome is not RunState.DONE:
+                    return outcome
+                self._set_state(RunState.DONE, f"{self.hparams.epochs} epochs trained")
+                if not linger:
+                    return RunState.DONE
+                if not self._wait_for_more_epochs():
+                    return self._stop()
+        except Exception as err:  # the views must hear of any failure, then it propagates
+            self.sink(Failed(f"{type(err).__name__}: {err}"))
+            self._set_state(RunState.FAILED, str(err))
+            raise
+
+    def _train_to_end(self) -> RunState:
+        p = self.progress
+        while p.epoch <= self.hparams.epochs:
+            if p.last_tested < p.epoch - 1 and not self._test(p.epoch - 1):
+                return self._stop()
+            if not self._train_epoch():
+                return self._stop()
+            if not self._test(p.epoch):
+                return self._stop()
+            p.epoch += 1
+            p.position = p.batch_index = p.train_correct = p.train_seen = 0
+            self.save("epoch end")
+        if p.last_tested < p.epoch - 1 and not self._test(p.epoch - 1):
+            return self._stop()
+        return RunState.DONE
+
+    def _wait_for_more_epochs(self) -> bool:
+        """Block in DONE until epochs is raised (continue) or stop is asked (False)."""
+        while True:
+            if not self._handle_commands():
+                return False
+            if self.hparams.epochs >= self.progress.epoch:
+                return True
+            self.control.wait()
+
+    def _stop(self) -> RunState:
+        self.save("stop")
+        self._set_state(RunState.STOPPED, "stopped by request")
+        return RunState.STOPPED
+
+    # -- training -------------------------------------------------------------------------
+    def _train_epoch(self) -> bool:
+        p, net, control = self.progress, self.net, self.control
+        if not control.attention:
+            self._set_state(RunState.RUNNING, f"epoch {p.epoch}")
+        images, labels = self.data.train.images, self.data.train.labels
+        order = self._epoch_order(p.epoch)
+        size = len(order)
+        net.train()
+        while p.position < size:
+            if control.attention and not self._boundary():
+                return False
+            start, batch_size = p.position, self.hparams.batch_size
+            batch = order[start : start + batch_size]
+            x, y = images.index_select(0, batch), labels.index_select(0, batch)
+            began = self.clock()
+            self.optimizer.zero_grad(set_to_none=True)
+            output = net(x)
+            loss = F.nll_loss(output, y)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                self._on_diverged(loss_value)
+                continue
+            loss.backward()  # type: ignore[no-untyped-call]
+            self.optimizer.step()
+            p.train_correct += int((output.argmax(1) == y).sum())
+            p.train_seen += len(y)
+            p.train_seconds += self.clock() - began
+            if p.batch_index % self.hparams.log_interval == 0 or self._stepping:
+                self._log_batch(start, size, loss_value)
+            if self.visual_every and p.batch_index % self.visual_every == 0:
+                self._emit_visuals()
+            p.batch_index += 1
+            p.position += len(y)
+        return True
+
+    def _epoch_order(self, epoch: int) -> torch.Tensor:
+        """This epoch's seeded shuffle of the training split (a batch is a slice of it)."""
+        if self._order is None or self._order[0] != epoch:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            order = torch.randperm(len(self.data.train), generator=generator)
+            self._order = (epoch, order.to(self.data.train.labels.device))
+        return self._order[1]
+
+    def _log_batch(self, start: int, size: int, loss: float) -> None:
+        p, batch_size = self.progress, self.hparams.batch_size
+        seen = (p.epoch - 1) * size + start
+        p.train_history.append([seen, loss])
+        self.sink(
+            BatchLogged(
+                epoch=p.epoch,
+                batch_index=p.batch_index,
+                batches_in_epoch=p.batch_index + math.ceil((size - start) / batch_size),
+                position=start,
+                epoch_size=size,
+                examples_seen=seen,
+                loss=loss,
+                train_correct=p.train_correct,
+                train_seen=p.train_seen,
+                train_seconds=p.train_seconds,
+                stepped=self._stepping,
+            )
+        )
+
+    def _on_diverged(self, loss: float) -> None:
+        p = self.progress
+        self.sink(Diverged(loss, p.epoch, p.batch_index, self.examples_seen))
+        self._diverged = True
+        self.control.pause()
+
+    # -- testing --------------------------------------------------------------------------
+    def _test(self, epoch: int) -> bool:
+        """One pass over the test split; False (and no result) if stopped midway."""
+        self._set_state(RunState.TESTING, f"test pass after epoch {epoch}")
+        result = inference.evaluate(
+            self.net,
+            self.data.test,
+            self.hparams.test_batch_size,
+            should_stop=lambda: self.control.stop_requested,
+        )
+        if result is None:
+            return False
+        loss_sum, correct, confusion, mistakes = result
+        total = len(self.data.test)
+        p = self.progress
+        seen = self.examples_seen
+        p.last_tested = epoch
+        p.test_history.append([epoch, seen, loss_sum / total, correct, total])
+        self.sink(EpochTested(epoch, seen, loss_sum / total, correct, total, confusion, mistakes))
+        self._emit_visuals()
+        return True
+
+    # -- commands -------------------------------------------------------------------------
+    def _boundary(self) -> bool:
+        """Apply commands and wait out a pause. False when the run must stop."""
+        control = self.control
+        while True:
+            if not self._handle_commands():
+                return False
+            if not control.paused:
+                self._stepping = self._diverged = False
+                self._set_state(RunState.RUNNING, "resumed")
+                return True
+            if control.take_step():
+                self._stepping = True
+                return True
+            self._stepping = False
+            if self._diverged:
+                self._set_state(RunState.DIVERGED, "loss is not finite: lower lr, then resume")
+            else:
+                self._set_state(RunState.PAUSED, "paused by request")
+            control.wait()
+
+    def _handle_commands(self) -> bool:
+        for command in self.control.take():
+            self._apply(command)
+        return not self.control.stop_requested
+
+    def _apply(self, command: Command) -> None:
+        if isinstance(command, SetHParams):
+            self._set_hparams(command.changes)
+        elif isinstance(command, ProbeIndex):
+            if not 0 <= command.index < len(self.data.test):
+                self.sink(CommandRejected("probe", f"no test digit {command.index}"))
+                return
+            self.progress.probe_index = command.index
+            self._emit_probe()
+        elif isinstance(command, ProbeImage):
+            self.sink(inference.probe_drawn(self.net, command.image, self.data, self.examples_seen))
+        elif isinstance(command, SaveCheckpoint):
+            self.save("requested")
+
+    def _set_hparams(self, changes: dict[str, int | float]) -> None:
+        try:
+            new = self.hparams.replace(**changes)
+            if "epochs" in changes:
+                check_live_epochs(new.epochs, self.progress.epoch)
+        except ConfigError as err:
+            self.sink(CommandRejected("set hyperparameters", f"{err.field} {err.reason}"))
+            return
+        old, self.hparams = self.hparams, new
+        for group in self.optimizer.param_groups:
+            group["lr"], group["momentum"] = new.lr, new.momentum
+        event = HParamsChanged(old, new, self.progress.epoch, self.examples_seen)
+        if event.summary:
+            self.progress.hparam_history.append([self.examples_seen, event.summary])
+            self.sink(event)
+
+    # -- views and saving ---------------------------------------------------------------
+    def _emit_visuals(self) -> None:
+        if not self.visual_every:
+            return
+        self.sink(
+            inference.predict_samples(self.net, self.data, self.sample_indices, self.examples_seen)
+        )
+        self._emit_probe()
+
+    def _emit_probe(self) -> None:
+        index = self.progress.probe_index
+        self.sink(inference.probe_test_digit(self.net, self.data, index, self.examples_seen))
+
+    def save(self, reason: str) -> None:
+        """Checkpoint now; weights that diverged go beside the last good checkpoint, not over it."""
+        if self.checkpoint_file is None:
+            return
+        file = self.checkpoint_file
+        if self._diverged:
+            file = file.with_name(f"{file.stem}-diverged{file.suffix}")
+        save_checkpoint(file, self.snapshot())
+        self.sink(CheckpointSaved(str(file), reason, self.progress.epoch, self.examples_seen))
+
+    def snapshot(self) -> Checkpoint:
+        return Checkpoint(
+            model_state={k: v.detach().cpu() for k, v in self.net.state_dict().items()},
+            optimizer_state=self.optimizer.state_dict(),
+            hparams=self.hparams,
+            seed=self.seed,
+            dataset=self.data.spec.name,
+            progress=self.progress,
+            rng_state=torch.get_rng_state(),
+        )
+
+    @property
+    def examples_seen(self) -> int:
+        p = self.progress
+        return (p.epoch - 1) * len(self.data.train) + p.position
+
+    def _set_state(self, state: RunState, reason: str) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        self.sink(StateChanged(state, reason, self.progress.epoch, self.examples_seen))

@@ -1,0 +1,66 @@
+"""Test helpers: a recording sink and a one-call way to open a small CPU run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from cnn_tui.config import HyperParams, RunConfig
+from cnn_tui.data import LoadedData
+from cnn_tui.engine.events import Event
+from cnn_tui.engine.session import Run, open_run
+
+
+@dataclass
+class Recorder:
+    """A sink that keeps every event and lets a test wait for one from another thread."""
+
+    events: list[Event] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def __call__(self, event: Event) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        with self._cond:
+            return [e for e in self.events if isinstance(e, kind)]
+
+    def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 30.0) -> Event:
+        """The first recorded event matching ``predicate``; fails the test after ``timeout``."""
+        with self._cond:
+            found: list[Event] = []
+
+            def match() -> bool:
+                found[:] = [e for e in self.events if predicate(e)][:1]
+                return bool(found)
+
+            if not self._cond.wait_for(match, timeout):
+                raise AssertionError("the event never came")
+            return found[0]
+
+
+def open_test_run(
+    data: LoadedData,
+    sink: Callable[[Event], None],
+    run_dir: Path | None,
+    **options: object,
+) -> Run:
+    """A CPU run of ``data`` with small defaults; ``options`` go to HyperParams or open_run."""
+    hp_names = set(HyperParams.__dataclass_fields__)
+    hp = {k: v for k, v in options.items() if k in hp_names}
+    rest = {k: v for k, v in options.items() if k not in hp_names}
+    seed = int(rest.pop("seed", 1))  # type: ignore[call-overload]
+    config = RunConfig(
+        hparams=HyperParams(**{"epochs": 1, "log_interval": 2, **hp}),  # type: ignore[arg-type]
+        seed=seed,
+        run_dir=run_dir,
+    )
+    rest.setdefault("visual_every", 0)
+    rest.setdefault("write_files", run_dir is not None)
+    return open_run(config, data, sink, device=torch.device("cpu"), **rest)  # type: ignore[arg-type]

@@ -1,0 +1,199 @@
+"""Steering a live run from another thread: pause, step, resume, stop, new hyperparameters."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from cnn_tui.config import ConfigError
+from cnn_tui.data import LoadedData
+from cnn_tui.engine.control import Control
+from cnn_tui.engine.events import (
+    BatchLogged,
+    CheckpointSaved,
+    CommandRejected,
+    HParamsChanged,
+    ProbeTaken,
+    RunState,
+    StateChanged,
+)
+from cnn_tui.engine.session import Run
+from tests.helpers import Recorder, open_test_run
+
+
+class WatchedControl(Control):
+    """A Control that tells the test when the engine blocks in ``wait`` (paused for real)."""
+
+    def __init__(self, **kwargs: bool) -> None:
+        super().__init__(**kwargs)
+        self.blocked = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.blocked.set()
+        super().wait(timeout)
+
+    def until_blocked(self) -> None:
+        assert self.blocked.wait(30), "the engine never paused"
+        self.blocked.clear()
+
+
+def record_optimizer_lrs(run: Run) -> list[float]:
+    """The learning rate in the optimizer at each optimizer step, as it happens."""
+    seen: list[float] = []
+    optimizer = run.trainer.optimizer
+    step = optimizer.step
+
+    def recording_step(*args: object, **kwargs: object) -> object:
+        seen.append(optimizer.param_groups[0]["lr"])
+        return step(*args, **kwargs)  # type: ignore[arg-type]
+
+    optimizer.step = recording_step  # type: ignore[method-assign]
+    return seen
+
+
+def start(run: Run) -> threading.Thread:
+    worker = threading.Thread(target=run.run, kwargs={"linger": True}, daemon=True)
+    worker.start()
+    return worker
+
+
+def test_pause_stops_steps_and_step_advances_exactly_one_batch(
+    tiny_data: LoadedData, recorder: Recorder
+) -> None:
+    control = WatchedControl(paused=True)
+    run = open_test_run(tiny_data, recorder, None, control=control, log_interval=100)
+    lrs = record_optimizer_lrs(run)
+    worker = start(run)
+
+    control.until_blocked()
+    assert lrs == []  # paused from the start: not one optimizer step
+    assert run.trainer.state is RunState.PAUSED
+
+    control.step()
+    control.until_blocked()
+    assert len(lrs) == 1
+    stepped = recorder.of(BatchLogged)
+    assert len(stepped) == 1 and stepped[0].stepped and stepped[0].batch_index == 0
+
+    control.step()
+    control.until_blocked()
+    assert len(lrs) == 2 and run.trainer.progress.batch_index == 2
+
+    control.resume()
+    recorder.wait_for(lambda e: isinstance(e, StateChanged) and e.state is RunState.DONE)
+    assert len(lrs) == 10  # the rest of the epoch ran once resumed
+    control.stop()
+    worker.join(30)
+    assert not worker.is_alive()
+
+
+def test_new_lr_is_in_the_optimizer_at_the_next_step(
+    tiny_data: LoadedData, recorder: Recorder
+) -> None:
+    control = WatchedControl(paused=True)
+    run = open_test_run(tiny_data, recorder, None, control=control)
+    lrs = record_optimizer_lrs(run)
+    worker = start(run)
+    control.until_blocked()
+
+    control.step()
+    control.until_blocked()
+    applied = control.set_hparams(lr="0.05", momentum=0.9)
+    control.until_blocked()  # the change is applied while still paused
+    control.step()
+    control.until_blocked()
+
+    assert applied == {"lr": 0.05, "momentum": 0.9}
+    assert lrs == [0.01, 0.05]
+    assert run.trainer.optimizer.param_groups[0]["momentum"] == 0.9
+    change = recorder.of(HParamsChanged)[-1]
+    assert (change.old.lr, change.new.lr) == (0.01, 0.05)
+    assert change.examples_seen == 64 and change.summary == "lr 0.01→0.05, momentum 0.5→0.9"
+    control.stop()
+    worker.join(30)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"lr": -1}, "greater than 0"),
+        ({"lr": "fast"}, "must be a number"),
+        ({"batch_size": 0}, "at least 1"),
+        ({"momentum": 1.0}, "less than 1"),
+        ({"warp": 9}, "not a hyperparameter"),
+    ],
+)
+def test_invalid_hparams_never_reach_the_engine(changes: dict[str, object], words: str) -> None:
+    control = Control()
+    with pytest.raises(ConfigError, match=words):
+        control.set_hparams(**changes)
+    assert control.take() == [] and not control.attention
+
+
+def test_engine_rejects_fewer_epochs_than_it_has_trained(
+    tiny_data: LoadedData, recorder: Recorder
+) -> None:
+    control = WatchedControl()
+    run = open_test_run(tiny_data, recorder, None, control=control, epochs=2)
+    worker = start(run)
+    recorder.wait_for(lambda e: isinstance(e, StateChanged) and e.state is RunState.DONE)
+    control.set_hparams(epochs=1)
+    rejected = recorder.wait_for(lambda e: isinstance(e, CommandRejected))
+    assert "at least 3" in rejected.reason
+    assert run.trainer.hparams.epochs == 2
+    control.stop()
+    worker.join(30)
+
+
+def test_more_epochs_after_done_continues_training(
+    tiny_data: LoadedData, recorder: Recorder
+) -> None:
+    control = Control()
+    run = open_test_run(tiny_data, recorder, None, control=control, epochs=1)
+    worker = start(run)
+    recorder.wait_for(lambda e: isinstance(e, StateChanged) and e.state is RunState.DONE)
+    control.set_hparams(epochs=2)
+    recorder.wait_for(
+        lambda e: isinstance(e, StateChanged) and e.state is RunState.DONE and e.epoch == 3
+    )
+    assert [t.epoch for t in recorder.of(BatchLogged)][-1] == 2
+    control.stop()
+    worker.join(30)
+    assert recorder.of(StateChanged)[-1].state is RunState.STOPPED
+
+
+def test_stop_ends_the_run_cleanly_with_a_checkpoint(
+    tiny_data: LoadedData, recorder: Recorder, run_dir: Path
+) -> None:
+    control = Control()
+    run = open_test_run(tiny_data, recorder, run_dir, control=control, epochs=50)
+    worker = start(run)
+    recorder.wait_for(lambda e: isinstance(e, BatchLogged) and e.epoch == 2)
+    control.stop()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert run.trainer.state is RunState.STOPPED
+    saved = recorder.of(CheckpointSaved)[-1]
+    assert saved.reason == "stop" and Path(saved.path).exists()
+
+
+def test_probe_request_is_answered_while_paused(tiny_data: LoadedData, recorder: Recorder) -> None:
+    control = WatchedControl(paused=True)
+    run = open_test_run(tiny_data, recorder, None, control=control, visual_every=5)
+    worker = start(run)
+    control.until_blocked()
+    control.probe(7)
+    probe = recorder.wait_for(lambda e: isinstance(e, ProbeTaken) and e.index == 7)
+    assert probe.label == int(tiny_data.test.labels[7])
+    drawn = torch.zeros(28, 28)
+    drawn[4:24, 13:15] = 1.0  # a "1"
+    control.probe_image(drawn)
+    got = recorder.wait_for(lambda e: isinstance(e, ProbeTaken) and e.source == "drawn")
+    assert got.label is None and tuple(got.stages["input"].shape) == (1, 28, 28)
+    control.probe(10_000)
+    assert "no test digit" in recorder.wait_for(lambda e: isinstance(e, CommandRejected)).reason
+    control.stop()
+    worker.join(30)
