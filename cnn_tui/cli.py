@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -132,8 +131,10 @@ def _export(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from cnn_tui.data import DataError, load_data
     from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
-    from cnn_tui.engine.session import resolve_device
+    from cnn_tui.engine.session import reserve_threads_for_engine, resolve_device
 
+    headless = args.headless or not sys.stdout.isatty()
+    engine_threads = None if headless else reserve_threads_for_engine()
     try:
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         config = parse_run_config(args, checkpoint)
@@ -159,11 +160,11 @@ def _run(args: argparse.Namespace) -> int:
             f"continuing on {config.dataset}",
             file=sys.stderr,
         )
-    if config.headless or not sys.stdout.isatty():
+    if headless:
         return _run_headless(config, data, checkpoint, device)
-    from cnn_tui.tui.app import run_app
+    from cnn_tui.tui.launch import run_app
 
-    return run_app(replace(config, headless=False), data, checkpoint, device)
+    return run_app(config, data, checkpoint, device, engine_threads)
 
 
 def _stderr_progress(line: str) -> None:

@@ -38,6 +38,20 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def reserve_threads_for_engine() -> int:
+    """Make the calling (UI) thread single-threaded; return the threads the engine should use.
+
+    torch's CPU ops run on an OpenMP thread team owned by the thread that calls them. When
+    a second thread (the UI) also owns a team, libgomp sees more threads than cores and stops
+    spin-waiting between ops: training on a worker thread then ran at ~0.65× its speed on the
+    main thread (benchmarks/ui_overhead.py). A thread limited to one thread never starts a
+    team, so the worker's team keeps the cores to itself. Call before any torch work.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    return threads
+
+
 def default_runs_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "cnn-tui" / "runs"
@@ -63,8 +77,11 @@ class Run:
     history: HistoryRestored | None
     notices: list[Notice]
     log: RunLog | None
+    threads: int | None = None  # torch threads for the thread that calls run()
 
     def run(self, *, linger: bool = False) -> RunState:
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
         sink = self.trainer.sink
         sink(self.started)
         for notice in self.notices:
@@ -92,9 +109,10 @@ def open_run(
     device: torch.device,
     checkpoint: Checkpoint | None = None,
     control: Control | None = None,
-    visual_every: int = 20,
+    visual_every: int = 50,
     clock: Callable[[], float] = time.perf_counter,
     write_files: bool = True,
+    threads: int | None = None,
 ) -> Run:
     """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``."""
     run_dir = config.run_dir or _resume_dir(checkpoint) or new_run_dir(data.spec.name)
@@ -151,7 +169,7 @@ def open_run(
         examples_seen=trainer.examples_seen,
     )
     history = _history(progress) if checkpoint is not None else None
-    return Run(trainer, trainer.control, run_dir, started, history, notices, log)
+    return Run(trainer, trainer.control, run_dir, started, history, notices, log, threads)
 
 
 def _resume_dir(checkpoint: Checkpoint | None) -> Path | None:

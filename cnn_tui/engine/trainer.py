@@ -66,7 +66,7 @@ class Trainer:
         control: Control,
         checkpoint_file: Path | None,
         progress: Progress | None = None,
-        visual_every: int = 20,
+        visual_every: int = 50,
         clock: Clock = time.perf_counter,
     ) -> None:
         self.data = data

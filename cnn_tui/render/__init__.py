@@ -15,7 +15,7 @@ from cnn_tui.render.halfblock import UPPER_HALF
 from cnn_tui.render.heatmap import Heatmap
 from cnn_tui.render.legend import legend
 from cnn_tui.render.palettes import PALETTES, Palette, get_palette
-from cnn_tui.render.scaling import ArrayLike, value_range
+from cnn_tui.render.scaling import ArrayLike, shrink, value_range
 
 __all__ = [
     "ASCII_RAMP",
@@ -35,5 +35,6 @@ __all__ = [
     "get_palette",
     "legend",
     "prob_bars",
+    "shrink",
     "value_range",
 ]

@@ -110,3 +110,18 @@ def quantize(unit: FloatArray, *, signed: bool) -> LevelArray:
     """Normalized values as palette levels ``0 .. MAX_LEVEL`` (signed 0 -> ``MID_LEVEL``)."""
     scaled = (unit + 1.0) * MID_LEVEL if signed else unit * MAX_LEVEL
     return np.rint(scaled).astype(np.uint8)
+
+
+def shrink(data: ArrayLike, factor: int) -> FloatArray:
+    """Average-pool a 2-D image by ``factor`` (a 28×28 digit at 2 becomes 14×14).
+
+    Used to fit more digits or feature maps on a small terminal; edges that do not fill a
+    whole block are dropped, as max-pooling layers do.
+    """
+    image = as_image(data)
+    if factor <= 1:
+        return image
+    rows, cols = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
+    blocks = image[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor)
+    pooled: FloatArray = blocks.mean(axis=(1, 3), dtype=np.float32)
+    return pooled

@@ -1,0 +1,202 @@
+"""What the monitor costs training: headless engine vs the full app, side by side in one run.
+
+    python benchmarks/ui_overhead.py --data-dir ../shared/data [--steps 401] [--rounds 4]
+
+Each round trains the same ``steps`` batches from the same seed twice, alternating which
+goes first: (h) the engine as ``cnn-tui --headless`` runs it, and (u) the full Textual app at
+120×40 on the headless driver (rendering everything, output discarded), events, redraws and
+all. Each measurement is a fresh process set up as the CLI sets it up (thread settings are
+per process), and samples/s is measured from the engine's RUNNING state to the end of the
+last batch. Then, in one more app run, space is pressed repeatedly while training and the
+time from the key to the engine's PAUSED state is recorded.
+Targets: (u)/(h) >= 0.9, pause p95 <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cnn_tui.config import HyperParams, RunConfig
+from cnn_tui.data import LoadedData, load_data
+from cnn_tui.engine.checkpoint import Progress
+from cnn_tui.engine.control import Control
+from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
+from cnn_tui.engine.session import Run, open_run, reserve_threads_for_engine
+from cnn_tui.headless import HeadlessPrinter
+from cnn_tui.tui.app import CnnTuiApp
+
+SIZE = (120, 40)
+
+
+class Stopwatch:
+    """A sink wrapper: marks RUNNING and the end of batch ``steps - 1``, then stops the run."""
+
+    def __init__(self, sink: Callable[[Event], None], control: Control, steps: int) -> None:
+        self.sink, self.control, self.steps = sink, control, steps
+        self.start: float | None = None
+        self.end: float | None = None
+        self.paused_at: list[float] = []
+
+    def __call__(self, event: Event) -> None:
+        now = time.perf_counter()
+        if isinstance(event, StateChanged):
+            if event.state is RunState.RUNNING and self.start is None:
+                self.start = now
+            if event.state is RunState.PAUSED:
+                self.paused_at.append(now)
+        if (
+            isinstance(event, BatchLogged)
+            and event.batch_index == self.steps - 1
+            and self.end is None
+        ):
+            self.end = now
+            if self.steps > 0:
+                self.control.stop()
+        self.sink(event)
+
+    @property
+    def samples_per_second(self) -> float:
+        assert self.start is not None and self.end is not None, "the run never finished"
+        return self.steps * 64 / (self.end - self.start)
+
+
+def open_measured(
+    data: LoadedData, run_dir: Path, sink: Callable[[Event], None], steps: int, visual_every: int
+) -> tuple[Run, Stopwatch]:
+    control = Control()
+    watch = Stopwatch(sink, control, steps)
+    config = RunConfig(hparams=HyperParams(epochs=50), run_dir=run_dir)
+    run = open_run(
+        config, data, watch, device=torch.device("cpu"), control=control, visual_every=visual_every
+    )
+    run.trainer.progress = Progress(last_tested=0)  # no pre-training test pass in either
+    return run, watch
+
+
+def headless(data: LoadedData, run_dir: Path, steps: int) -> float:
+    with open(os.devnull, "w") as devnull:
+        printer = HeadlessPrinter(devnull, Control())
+        run, watch = open_measured(data, run_dir, printer, steps, visual_every=0)
+        run.run()
+    return watch.samples_per_second
+
+
+def app_run(
+    data: LoadedData, run_dir: Path, steps: int, threads: int | None, presses: int = 0
+) -> tuple[float, list[float]]:
+    """Samples/s with the full app drawing; with ``presses``, also key-to-pause latencies."""
+    watches: list[Stopwatch] = []
+
+    def open_session(sink: Callable[[Event], None]) -> Run:
+        run, watch = open_measured(data, run_dir, sink, steps if not presses else -1, 50)
+        run.threads = threads
+        watches.append(watch)
+        return run
+
+    app = CnnTuiApp(open_session)
+    latencies: list[float] = []
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE, headless=True) as pilot:
+            app.animation_level = "none"
+            while not watches or (watches[0].end is None and not presses):
+                await asyncio.sleep(0.05)
+            if presses:
+                rng = random.Random(1)
+                await asyncio.sleep(1.0)
+                for _ in range(presses):
+                    await asyncio.sleep(rng.uniform(0.2, 0.5))
+                    before = len(watches[0].paused_at)
+                    pressed = time.perf_counter()
+                    await pilot.press("space")
+                    while len(watches[0].paused_at) == before:
+                        await asyncio.sleep(0.001)
+                    latencies.append(watches[0].paused_at[-1] - pressed)
+                    await pilot.press("space")
+            await pilot.press("q")
+
+    asyncio.run(drive())
+    return (watches[0].samples_per_second if not presses else 0.0), latencies
+
+
+def measure_one(kind: str, data_dir: Path, steps: int, presses: int) -> dict[str, Any]:
+    """One measurement in this (fresh) process, set up as ``cnn-tui`` sets itself up."""
+    threads = reserve_threads_for_engine() if kind != "headless" else None
+    data = load_data("mnist", device="cpu", data_dir=data_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == "headless":
+            return {"samples_per_s": headless(data, Path(tmp), steps)}
+        rate, latencies = app_run(
+            data, Path(tmp), steps, threads, presses if kind == "latency" else 0
+        )
+        return {"samples_per_s": rate, "latencies": latencies}
+
+
+def spawn(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        kind,
+        "--data-dir",
+        str(args.data_dir),
+        "--steps",
+        str(args.steps),
+        "--presses",
+        str(args.presses),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--steps", type=int, default=401)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--one", choices=["headless", "app", "latency"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure_one(args.one, args.data_dir, args.steps, args.presses)))
+        return 0
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, data {args.data_dir}")
+    results: dict[str, list[float]] = {"headless": [], "app": []}
+    for round_no in range(args.rounds):
+        order = ["headless", "app"] if round_no % 2 == 0 else ["app", "headless"]
+        for kind in order:
+            results[kind].append(spawn(kind, args)["samples_per_s"])
+        print(
+            f"round {round_no + 1}: headless {results['headless'][-1]:7.0f}/s  "
+            f"app {results['app'][-1]:7.0f}/s",
+            flush=True,
+        )
+    latencies = spawn("latency", args)["latencies"]
+    h, a = statistics.median(results["headless"]), statistics.median(results["app"])
+    print(f"median samples/s: headless {h:.0f}, app {a:.0f}")
+    print(f"app/headless = {a / h:.2f}  (target >= 0.9)")
+    ms = sorted(1000 * x for x in latencies)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    print(
+        f"key-to-pause latency over {len(ms)} presses: median {statistics.median(ms):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {ms[-1]:.1f} ms  (target p95 <= 100 ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""The monitor's view model: what the screen shows, accumulated from the engine's events.
+
+``RunView.apply(event)`` is cheap (appends and assignments) and runs on the UI thread for
+every event; widgets read from it when the redraw timer fires. Each part carries a version
+number so a widget redraws only when its part changed. Nothing here imports Textual, and
+nothing here reads a clock: rates and ETAs come from the engine's training-time counter, so
+the same events always give the same screen.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from cnn_tui.config import HyperParams
+from cnn_tui.engine.events import (
+    BatchLogged,
+    CheckpointSaved,
+    CommandRejected,
+    Diverged,
+    EpochTested,
+    Event,
+    Failed,
+    HistoryRestored,
+    HParamsChanged,
+    Notice,
+    ProbeTaken,
+    RunStarted,
+    RunState,
+    SamplesPredicted,
+    StateChanged,
+)
+
+LOG_LINES = 200
+RATE_WINDOW = 8  # logged batches the samples/s figure averages over
+
+
+@dataclass
+class Curves:
+    """Chart data; x is always examples seen (the tutorial's train_counter)."""
+
+    train_x: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_x: list[int] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_epoch: list[int] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    markers: list[tuple[int, str]] = field(default_factory=list)  # hparam changes
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class LogLine:
+    level: str  # "info", "warning", "error"
+    text: str
+
+
+@dataclass
+class RunView:
+    """Everything on screen, as data."""
+
+    started: RunStarted | None = None
+    hparams: HyperParams = field(default_factory=HyperParams)
+    state: RunState = RunState.STARTING
+    state_reason: str = ""
+    epoch: int = 1
+    batch_index: int = 0
+    batches_in_epoch: int = 0
+    position: int = 0
+    epoch_size: int = 0
+    examples_seen: int = 0
+    last_loss: float | None = None
+    curves: Curves = field(default_factory=Curves)
+    last_test: EpochTested | None = None
+    samples: SamplesPredicted | None = None
+    probe: ProbeTaken | None = None
+    drawn_probe: ProbeTaken | None = None
+    log: deque[LogLine] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    log_version: int = 0
+    status_version: int = 0
+    samples_version: int = 0
+    probe_version: int = 0
+    _rate_window: deque[tuple[int, float]] = field(
+        default_factory=lambda: deque(maxlen=RATE_WINDOW)
+    )
+
+    # -- derived --------------------------------------------------------------------------
+    @property
+    def samples_per_second(self) -> float | None:
+        if len(self._rate_window) < 2:
+            return None
+        (seen0, t0), (seen1, t1) = self._rate_window[0], self._rate_window[-1]
+        return (seen1 - seen0) / (t1 - t0) if t1 > t0 else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.samples_per_second
+        if rate is None or not self.epoch_size or self.state is not RunState.RUNNING:
+            return None
+        total = self.hparams.epochs * self.epoch_size
+        return max(0, total - self.examples_seen) / rate
+
+    @property
+    def epoch_fraction(self) -> float:
+        return self.position / self.epoch_size if self.epoch_size else 0.0
+
+    @property
+    def run_fraction(self) -> float:
+        total = self.hparams.epochs * self.epoch_size
+        return min(1.0, self.examples_seen / total) if total else 0.0
+
+    # -- events ---------------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_RunStarted(self, e: RunStarted) -> None:
+        self.started, self.hparams = e, e.hparams
+        self.epoch, self.examples_seen, self.epoch_size = e.epoch, e.examples_seen, e.train_size
+        self.position = e.examples_seen - (e.epoch - 1) * e.train_size
+        self._say("info", f"{e.dataset}: {e.source_detail}")
+        self._say("info", f"device {e.device}; writing to {e.run_dir}")
+        if e.resumed_from:
+            self._say("info", f"resumed from {e.resumed_from} at epoch {e.epoch}")
+        self._status()
+
+    def _on_HistoryRestored(self, e: HistoryRestored) -> None:
+        c = self.curves
+        for seen, loss in e.train:
+            c.train_x.append(seen)
+            c.train_loss.append(loss)
+            c.train_acc.append(float("nan"))
+        for epoch, seen, loss, correct, total in e.tests:
+            self._add_test(epoch, seen, loss, correct / total if total else 0.0)
+        c.markers.extend(e.hparam_changes)
+        c.version += 1
+
+    def _on_BatchLogged(self, e: BatchLogged) -> None:
+        self.epoch, self.batch_index, self.batches_in_epoch = (
+            e.epoch,
+            e.batch_index,
+            e.batches_in_epoch,
+        )
+        self.position, self.epoch_size = e.position, e.epoch_size
+        self.examples_seen, self.last_loss = e.examples_seen, e.loss
+        self._rate_window.append((e.examples_seen, e.train_seconds))
+        c = self.curves
+        c.train_x.append(e.examples_seen)
+        c.train_loss.append(e.loss)
+        c.train_acc.append(e.train_accuracy)
+        c.version += 1
+        self._status()
+
+    def _on_EpochTested(self, e: EpochTested) -> None:
+        self.last_test = e
+        self._add_test(e.epoch, e.examples_seen, e.avg_loss, e.accuracy)
+        self.curves.version += 1
+        when = "before training" if e.epoch == 0 else f"after epoch {e.epoch}"
+        self._say(
+            "info",
+            f"test {when}: {e.correct}/{e.total} ({100 * e.accuracy:.1f}%), loss {e.avg_loss:.4f}",
+        )
+
+    def _add_test(self, epoch: int, seen: int, loss: float, accuracy: float) -> None:
+        c = self.curves
+        c.test_x.append(seen)
+        c.test_loss.append(loss)
+        c.test_epoch.append(epoch)
+        c.test_acc.append(accuracy)
+
+    def _on_SamplesPredicted(self, e: SamplesPredicted) -> None:
+        self.samples = e
+        self.samples_version += 1
+
+    def _on_ProbeTaken(self, e: ProbeTaken) -> None:
+        if e.source == "drawn":
+            self.drawn_probe = e
+        else:
+            self.probe = e
+        self.probe_version += 1
+
+    def _on_HParamsChanged(self, e: HParamsChanged) -> None:
+        self.hparams = e.new
+        self.curves.markers.append((e.examples_seen, e.summary))
+        self.curves.version += 1
+        self._say("info", f"@{e.examples_seen:,} applied: {e.summary}")
+        self._status()
+
+    def _on_StateChanged(self, e: StateChanged) -> None:
+        previous, self.state, self.state_reason = self.state, e.state, e.reason
+        self.examples_seen = max(self.examples_seen, e.examples_seen)
+        if e.state in (RunState.PAUSED, RunState.DONE, RunState.STOPPED):
+            self._say("info", f"@{e.examples_seen:,} {e.state.value}: {e.reason}")
+        elif e.state is RunState.RUNNING and previous in (
+            RunState.PAUSED,
+            RunState.DIVERGED,
+            RunState.DONE,
+        ):
+            self._say("info", f"@{e.examples_seen:,} running")
+        self._status()
+
+    def _on_Diverged(self, e: Diverged) -> None:
+        self._say(
+            "error", f"@{e.examples_seen:,} loss is {e.loss}: paused; lower lr (e), then resume"
+        )
+
+    def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
+        self._say("info", f"@{e.examples_seen:,} checkpoint saved ({e.reason})")
+
+    def _on_CommandRejected(self, e: CommandRejected) -> None:
+        self._say("warning", f"{e.command} refused: {e.reason}")
+
+    def _on_Notice(self, e: Notice) -> None:
+        self._say(e.level, e.message)
+
+    def _on_Failed(self, e: Failed) -> None:
+        self._say("error", f"training failed: {e.message}")
+
+    def _say(self, level: str, text: str) -> None:
+        self.log.append(LogLine(level, text))
+        self.log_version += 1
+
+    def _status(self) -> None:
+        self.status_version += 1
