@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from textual.app import App
+from textual.pilot import Pilot
 
 from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData
+from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import Event
 from cnn_tui.engine.session import Run, open_run
 
@@ -64,3 +69,50 @@ def open_test_run(
     rest.setdefault("visual_every", 0)
     rest.setdefault("write_files", run_dir is not None)
     return open_run(config, data, sink, device=torch.device("cpu"), **rest)  # type: ignore[arg-type]
+
+
+class WatchedControl(Control):
+    """A Control that tells the test when the engine blocks in ``wait`` (paused for real)."""
+
+    def __init__(self, **kwargs: bool) -> None:
+        super().__init__(**kwargs)
+        self.blocked = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.blocked.set()
+        super().wait(timeout)
+
+    def until_blocked(self) -> None:
+        assert self.blocked.wait(30), "the engine never paused"
+        self.blocked.clear()
+
+
+async def wait_until(
+    pilot: Pilot[object], predicate: Callable[[], bool], timeout: float = 30
+) -> None:
+    """Let the app run until ``predicate()`` holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the app never got there")
+        await pilot.pause(0.01)
+
+
+def drive(
+    app: App[object],
+    body: Callable[[Pilot[object]], Awaitable[None]],
+    size: tuple[int, int] = (120, 40),
+) -> None:
+    """Run ``app`` headless at ``size`` and ``body(pilot)`` against it (no pytest-asyncio)."""
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            app.animation_level = "none"
+            try:
+                await body(pilot)
+            finally:  # a failed assertion must not leave a paused engine thread behind
+                control = getattr(getattr(app, "session", None), "control", None)
+                if control is not None:
+                    control.stop()
+
+    asyncio.run(main())

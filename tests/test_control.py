@@ -21,23 +21,7 @@ from cnn_tui.engine.events import (
     StateChanged,
 )
 from cnn_tui.engine.session import Run
-from tests.helpers import Recorder, open_test_run
-
-
-class WatchedControl(Control):
-    """A Control that tells the test when the engine blocks in ``wait`` (paused for real)."""
-
-    def __init__(self, **kwargs: bool) -> None:
-        super().__init__(**kwargs)
-        self.blocked = threading.Event()
-
-    def wait(self, timeout: float | None = None) -> None:
-        self.blocked.set()
-        super().wait(timeout)
-
-    def until_blocked(self) -> None:
-        assert self.blocked.wait(30), "the engine never paused"
-        self.blocked.clear()
+from tests.helpers import Recorder, WatchedControl, open_test_run
 
 
 def record_optimizer_lrs(run: Run) -> list[float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -98,10 +99,11 @@ class CnnTuiApp(App[int]):
             exit_on_error=False,
         )
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        handlers = {signal.SIGTERM: self.action_quit, signal.SIGHUP: self.hang_up}
+        for sig, handler in handlers.items():
             # not possible off the main thread (tests) or on a loop without signals
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+                loop.add_signal_handler(sig, self.call_later, handler)
 
     def _train(self) -> RunState:
         assert self.session is not None
@@ -182,8 +184,22 @@ class CnnTuiApp(App[int]):
 
     async def action_quit(self) -> None:
         """Stop the engine (it saves a checkpoint), wait for its thread, then exit."""
+        if await self.stop_engine():
+            self.exit(0)
+
+    async def hang_up(self) -> None:
+        """The terminal is gone (SSH dropped): save, then leave without drawing.
+
+        Textual's own shutdown writes to the terminal to restore it and, with no terminal
+        left, blocks forever; once the engine has saved there is nothing left to keep.
+        """
+        if await self.stop_engine():
+            os._exit(128 + signal.SIGHUP)
+
+    async def stop_engine(self) -> bool:
+        """Stop training and wait for the worker; False if a stop is already under way."""
         if self.quitting:
-            return
+            return False
         self.quitting = True
         if self.control is not None:
             self.control.stop()
@@ -191,7 +207,7 @@ class CnnTuiApp(App[int]):
             # a failed run has already said why in the log
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.worker.wait(), QUIT_TIMEOUT_S)
-        self.exit(0)
+        return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

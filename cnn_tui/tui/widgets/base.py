@@ -30,6 +30,7 @@ class ViewSync:
     """Mixin for widgets drawn from a :class:`RunView` part identified by ``key(view)``."""
 
     REDRAW_INTERVAL = 0.5
+    RELAYOUT = False  # True for widgets sized by their content (width: auto)
 
     def init_sync(self) -> None:
         self._throttle = Throttle(self.REDRAW_INTERVAL)
@@ -41,7 +42,7 @@ class ViewSync:
             return
         self._drawn_key = key
         self.take(view)
-        self.refresh()  # type: ignore[attr-defined]
+        self.refresh(layout=self.RELAYOUT)  # type: ignore[attr-defined]
 
     def key(self, view: RunView) -> object:
         """What identifies the data drawn: a version number or the event object."""

@@ -78,25 +78,22 @@ class LossChart(CurvesChart):
 
     def draw(self) -> None:
         plt, c = self.plt, self.curves
-        flags = [name for name, on in (("log", self.log_scale), ("smoothed", self.smoothing)) if on]
-        plt.title("Loss" + (f" ({', '.join(flags)})" if flags else ""))
+        flags = [
+            name for name, on in (("log y", self.log_scale), ("smoothed", self.smoothing)) if on
+        ]
+        test = "x" if self.ascii else "●"
+        plt.title(f"Loss{' (' + ', '.join(flags) + ')' if flags else ''}: train ─, test {test}")
         plt.yscale("log" if self.log_scale else "linear")
         fix = (lambda ys: [max(y, MIN_LOG) for y in ys]) if self.log_scale else list
         if c.train_x:
             xs, ys = downsample(_k(c.train_x), c.train_loss, self.point_budget)
             if self.smoothing:
-                plt.plot(xs, fix(ys), marker="braille", color="gray", label="train (raw)")
-                plt.plot(xs, fix(smooth(ys)), marker="braille", color="cyan", label="train")
+                plt.plot(xs, fix(ys), marker="braille", color="gray")
+                plt.plot(xs, fix(smooth(ys)), marker="braille", color="cyan")
             else:
-                plt.plot(xs, fix(ys), marker="braille", color="cyan", label="train")
+                plt.plot(xs, fix(ys), marker="braille", color="cyan")
         if c.test_x:
-            plt.scatter(
-                _k(c.test_x),
-                fix(c.test_loss),
-                marker="x" if self.ascii else "●",
-                color="red",
-                label="test",
-            )
+            plt.scatter(_k(c.test_x), fix(c.test_loss), marker=test, color="red")
         self.draw_markers()
 
 
@@ -105,12 +102,12 @@ class AccuracyChart(CurvesChart):
 
     def draw(self) -> None:
         plt, c = self.plt, self.curves
-        plt.title("Accuracy %")
+        test = "x" if self.ascii else "●"
+        plt.title(f"Accuracy %: train ─, test {test}")
         plt.ylim(0, 100)
         if c.train_x:
             xs, ys = downsample(_k(c.train_x), [100 * a for a in c.train_acc], self.point_budget)
-            plt.plot(xs, ys, marker="braille", color="cyan", label="train (epoch so far)")
+            plt.plot(xs, ys, marker="braille", color="cyan")
         if c.test_x:
-            ys = [100 * a for a in c.test_acc]
-            plt.plot(_k(c.test_x), ys, marker="x" if self.ascii else "●", color="red", label="test")
+            plt.scatter(_k(c.test_x), [100 * a for a in c.test_acc], marker=test, color="red")
         self.draw_markers()

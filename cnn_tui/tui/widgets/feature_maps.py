@@ -1,7 +1,8 @@
 """The probe digit's feature maps: conv1's 10 or conv2's 20, after ReLU, as heatmaps.
 
-All maps of a layer share one colour scale, so a dim map is a weak one. The digit itself
-leads the grid (its 2-pixel border cropped, where MNIST has no ink) at the maps' size.
+Each map is scaled to its own strongest activation, so every map shows what it responds
+to (a map that is zero everywhere stays black). The digit itself leads the grid (its
+2-pixel border cropped, where MNIST has no ink) at the maps' size.
 """
 
 from __future__ import annotations
@@ -67,12 +68,15 @@ class FeatureMaps(ViewSync, Widget):
         width, height = self.size
         fit = fit_tiles(len(maps) + 1, LAYERS[self.stage], width, height - 1)
         digit = probe.stages["input"][0, 2:26, 2:26]
-        top = float(maps.max()) or 1.0
         tiles = [Tile(Heatmap(fit_to(digit, fit.pixels), ascii=self.ascii))]
         tiles += [
             Tile(
                 Heatmap(
-                    fit_to(m, fit.pixels), vmin=0.0, vmax=top, palette="magma", ascii=self.ascii
+                    fit_to(m, fit.pixels),
+                    vmin=0.0,
+                    vmax=float(m.max()) or 1.0,
+                    palette="magma",
+                    ascii=self.ascii,
                 )
             )
             for m in maps[: fit.capacity - 1]

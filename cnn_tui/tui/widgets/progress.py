@@ -58,6 +58,7 @@ class HParamsLine(ViewSync, Widget):
 
     DEFAULT_CSS = "HParamsLine { height: 1; }"
     REDRAW_INTERVAL = 0.0
+    RELAYOUT = True
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -47,7 +47,6 @@ class SampleDigits(ViewSync, Widget):
             height,
             min_tile_width=TITLE_WIDTH,
             label_lines=2,
-            row_gap=0,
         )
         shown = range(min(len(s.indices), fit.capacity))
         tiles = [
@@ -60,4 +59,4 @@ class SampleDigits(ViewSync, Widget):
             )
             for i in shown
         ]
-        return Grid(tiles, width=width, gap=1, row_gap=0, ascii=self.ascii)
+        return Grid(tiles, width=width, gap=1, row_gap=1, ascii=self.ascii)

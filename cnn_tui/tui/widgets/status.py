@@ -35,24 +35,30 @@ def format_eta(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def status_text(view: RunView, *, ascii: bool) -> Text:
+def status_text(view: RunView, width: int, *, ascii: bool) -> Text:
+    """The state badge, then as many facts as fit in ``width``, most important first."""
     state = view.state.value.upper()
-    text = Text(
-        f"[{state}]" if ascii else f" {state} ", style="" if ascii else STATE_STYLES[view.state]
-    )
-    started = view.started
-    parts = []
-    if started is not None:
-        parts.append(f"{started.dataset} ({SOURCE_NAMES.get(started.source, started.source)})")
-        parts.append(started.device)
-    parts.append(f"epoch {min(view.epoch, view.hparams.epochs)}/{view.hparams.epochs}")
-    if view.batches_in_epoch:
-        parts.append(f"step {view.batch_index}/{view.batches_in_epoch}")
-    parts.append(f"{view.examples_seen:,} seen")
+    text = Text(no_wrap=True, overflow="ellipsis")
+    badge_style = "" if ascii else STATE_STYLES[view.state]
+    text.append(f"[{state}]" if ascii else f" {state} ", style=badge_style)
     rate = view.samples_per_second
-    parts.append(f"{rate:,.0f}/s" if rate else "–/s")
-    parts.append(f"ETA {format_eta(view.eta_seconds)}")
-    text.append(" " + " · ".join(parts))
+    epoch = min(view.epoch, view.hparams.epochs)
+    facts: list[tuple[int, str]] = [  # (priority, text): lower numbers are kept longer
+        (0, f"epoch {epoch}/{view.hparams.epochs}"),
+        (3, f"step {view.batch_index}/{view.batches_in_epoch}" if view.batches_in_epoch else ""),
+        (1, f"{view.examples_seen:,} seen"),
+        (2, f"{rate:,.0f}/s" if rate else "–/s"),
+        (2, f"ETA {format_eta(view.eta_seconds)}"),
+    ]
+    started = view.started
+    if started is not None:
+        source = SOURCE_NAMES.get(started.source, started.source)
+        facts[:0] = [(5, f"{started.dataset} ({source})"), (4, started.device)]
+    facts = [(p, f) for p, f in facts if f]
+    budget = width - text.cell_len
+    while facts and sum(len(f) + 3 for _, f in facts) > budget:
+        facts.remove(max(facts, key=lambda pf: pf[0]))
+    text.append(" " + " · ".join(f for _, f in facts))
     return text
 
 
@@ -76,4 +82,4 @@ class StatusLine(ViewSync, Widget):
     def render(self) -> Text:
         if self._view is None:
             return Text("starting…")
-        return status_text(self._view, ascii=self.ascii)
+        return status_text(self._view, self.size.width, ascii=self.ascii)
