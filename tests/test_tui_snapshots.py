@@ -19,6 +19,7 @@ from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.replay import record_run, replay
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
+from cnn_tui.tui.view import RunView
 from tests.helpers import wait_until
 
 SnapCompare = Callable[..., bool]
@@ -43,14 +44,19 @@ def demo_app(events: list[Event], *, ascii: bool | None = None) -> CnnTuiApp:
 
 def settled(events: list[Event]) -> Callable[[Pilot[object]], object]:
     """A run_before that waits until every replayed event is on screen."""
-    last_seen = [e for e in events if isinstance(e, BatchLogged)][-1].examples_seen
-    last_state = [e for e in events if isinstance(e, StateChanged)][-1].state
+    expected = RunView()
+    for event in events:
+        expected.apply(event)
 
     async def run_before(pilot: Pilot[object]) -> None:
         app = pilot.app
         assert isinstance(app, CnnTuiApp)
         await wait_until(
-            pilot, lambda: app.view.examples_seen == last_seen and app.view.state is last_state
+            pilot,
+            lambda: (
+                (app.view.examples_seen, app.view.state, app.view.log_version)
+                == (expected.examples_seen, expected.state, expected.log_version)
+            ),
         )
         app.redraw(force=True)
         await pilot.pause()
@@ -65,10 +71,11 @@ def test_dashboard_mid_run(snap_compare: SnapCompare, demo_events: list[Event]) 
 
 
 def test_dashboard_paused(snap_compare: SnapCompare, demo_events: list[Event]) -> None:
-    seen = demo_events[-1]
+    last = [e for e in demo_events if isinstance(e, BatchLogged)][-1]
+    after = last.examples_seen + 64
     paused = [
         *demo_events,
-        StateChanged(RunState.PAUSED, "paused by request", 2, getattr(seen, "examples_seen", 0)),
+        StateChanged(RunState.PAUSED, "paused by request", last.epoch, after, last.batch_index + 1),
     ]
     assert snap_compare(demo_app(paused), terminal_size=(120, 40), run_before=settled(paused))
 

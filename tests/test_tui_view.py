@@ -41,7 +41,7 @@ def test_view_accumulates_a_real_run(tiny_data: LoadedData) -> None:
     assert view.curves.test_epoch == [0, 1]
     assert view.curves.markers == [(320, "lr 0.01→0.05")]
     assert view.hparams.lr == 0.05
-    assert (view.epoch, view.batch_index, view.examples_seen) == (2, 5, 640 + 5 * 64)
+    assert (view.epoch, view.batches_done, view.examples_seen) == (2, 6, 640 + 6 * 64)
     assert view.state is RunState.RUNNING
     assert view.samples is not None and view.probe is not None
     assert any("lr 0.01→0.05" in line.text for line in view.log)
@@ -54,7 +54,7 @@ def test_rate_and_eta_come_from_training_time_not_the_wall() -> None:
         view.apply(batch(640 * k, 0.5 * k))
     assert view.samples_per_second == pytest.approx(1280.0)
     total = 3 * 6000
-    assert view.eta_seconds == pytest.approx((total - 2560) / 1280.0)
+    assert view.eta_seconds == pytest.approx((total - 2560 - 64) / 1280.0)  # after the batch
     view.apply(StateChanged(RunState.PAUSED, "", 1, 2560))
     assert view.eta_seconds is None  # no ETA while nothing moves
 
@@ -121,3 +121,11 @@ def test_throttle_allows_one_redraw_per_interval_and_forced_ones() -> None:
     assert throttle.allows(None)  # forced, inside the interval
     assert throttle.allows(12.5)  # a forced redraw does not push the next one back
     assert not throttle.allows(13.0)
+
+
+def test_a_finished_run_stays_at_the_end_of_its_last_epoch() -> None:
+    view = RunView()
+    view.apply(batch(5952, 1.0))  # the last batch of a 6,000-example epoch (of 3)
+    view.apply(StateChanged(RunState.DONE, "3 epochs trained", 4, 18000, 0))
+    assert view.batches_done == view.batches_in_epoch and view.epoch_fraction == 1.0
+    assert view.examples_seen == 18000

@@ -159,6 +159,7 @@ class StateChanged:
     reason: str
     epoch: int
     examples_seen: int
+    batches_done: int = 0  # batches trained in this epoch so far
 
 
 @dataclass(frozen=True, slots=True)

@@ -326,4 +326,5 @@ class Trainer:
         if state is self.state:
             return
         self.state = state
-        self.sink(StateChanged(state, reason, self.progress.epoch, self.examples_seen))
+        p = self.progress
+        self.sink(StateChanged(state, reason, p.epoch, self.examples_seen, p.batch_index))

@@ -65,7 +65,7 @@ class RunView:
     state: RunState = RunState.STARTING
     state_reason: str = ""
     epoch: int = 1
-    batch_index: int = 0
+    batches_done: int = 0  # in this epoch
     batches_in_epoch: int = 0
     position: int = 0
     epoch_size: int = 0
@@ -138,13 +138,16 @@ class RunView:
         c.version += 1
 
     def _on_BatchLogged(self, e: BatchLogged) -> None:
-        self.epoch, self.batch_index, self.batches_in_epoch = (
+        # The event counts examples before its batch (the tutorial's train_counter); the status
+        # counts them after, as StateChanged does.
+        size = min(self.hparams.batch_size, e.epoch_size - e.position)
+        self.epoch, self.batches_done, self.batches_in_epoch = (
             e.epoch,
-            e.batch_index,
+            e.batch_index + 1,
             e.batches_in_epoch,
         )
-        self.position, self.epoch_size = e.position, e.epoch_size
-        self.examples_seen, self.last_loss = e.examples_seen, e.loss
+        self.position, self.epoch_size = e.position + size, e.epoch_size
+        self.examples_seen, self.last_loss = e.examples_seen + size, e.loss
         self._rate_window.append((e.examples_seen, e.train_seconds))
         c = self.curves
         c.train_x.append(e.examples_seen)
@@ -190,7 +193,15 @@ class RunView:
 
     def _on_StateChanged(self, e: StateChanged) -> None:
         previous, self.state, self.state_reason = self.state, e.state, e.reason
-        self.examples_seen = max(self.examples_seen, e.examples_seen)
+        if e.examples_seen >= self.examples_seen:  # where the engine really is, between logs
+            self.examples_seen = e.examples_seen
+            if e.epoch > self.hparams.epochs and not e.batches_done:
+                # every epoch is done: stay at the end of the last one, not at the next's start
+                self.position, self.batches_done = self.epoch_size, self.batches_in_epoch
+            else:
+                self.epoch, self.batches_done = e.epoch, e.batches_done
+                if self.epoch_size:
+                    self.position = e.examples_seen - (e.epoch - 1) * self.epoch_size
         if e.state in (RunState.PAUSED, RunState.DONE, RunState.STOPPED):
             self._say("info", f"@{e.examples_seen:,} {e.state.value}: {e.reason}")
         elif e.state is RunState.RUNNING and previous in (

@@ -45,7 +45,7 @@ def status_text(view: RunView, width: int, *, ascii: bool) -> Text:
     epoch = min(view.epoch, view.hparams.epochs)
     facts: list[tuple[int, str]] = [  # (priority, text): lower numbers are kept longer
         (0, f"epoch {epoch}/{view.hparams.epochs}"),
-        (3, f"step {view.batch_index}/{view.batches_in_epoch}" if view.batches_in_epoch else ""),
+        (3, f"step {view.batches_done}/{view.batches_in_epoch}" if view.batches_in_epoch else ""),
         (1, f"{view.examples_seen:,} seen"),
         (2, f"{rate:,.0f}/s" if rate else "–/s"),
         (2, f"ETA {format_eta(view.eta_seconds)}"),
