@@ -7,7 +7,7 @@ Update with ``pytest --snapshot-update`` and look at the SVGs before committing 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
@@ -17,9 +17,8 @@ from cnn_tui.config import HyperParams
 from cnn_tui.data import LoadedData
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.replay import record_run, replay
+from cnn_tui.tui.replay import record_run, replay, settle
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
-from cnn_tui.tui.view import RunView
 from tests.helpers import wait_until
 
 SnapCompare = Callable[..., bool]
@@ -42,24 +41,11 @@ def demo_app(events: list[Event], *, ascii: bool | None = None) -> CnnTuiApp:
     return app
 
 
-def settled(events: list[Event]) -> Callable[[Pilot[object]], object]:
+def settled(events: list[Event]) -> Callable[[Pilot[object]], Awaitable[None]]:
     """A run_before that waits until every replayed event is on screen."""
-    expected = RunView()
-    for event in events:
-        expected.apply(event)
 
     async def run_before(pilot: Pilot[object]) -> None:
-        app = pilot.app
-        assert isinstance(app, CnnTuiApp)
-        await wait_until(
-            pilot,
-            lambda: (
-                (app.view.examples_seen, app.view.state, app.view.log_version)
-                == (expected.examples_seen, expected.state, expected.log_version)
-            ),
-        )
-        app.redraw(force=True)
-        await pilot.pause()
+        await settle(pilot, events)
 
     return run_before
 

@@ -7,16 +7,20 @@ feeds them to the app. The same events always draw the same screen.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
+from textual.pilot import Pilot
 
 from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData
 from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.engine.session import open_run
+from cnn_tui.tui.view import RunView
 
 DEMO_RUN_DIR = Path("runs/demo")
 
@@ -69,13 +73,14 @@ def record_run(
     hparams: HyperParams | None = None,
     seed: int = 1,
     visual_every: int = 10,
-    seconds_per_tick: float = 0.006,
+    clock: Callable[[], float] | None = None,
     changes: Mapping[tuple[int, int], dict[str, float]] | None = None,
 ) -> list[Event]:
     """Train for real until batch ``stop_at = (epoch, batch_index)`` is logged; its events.
 
     ``changes`` maps a logged batch to hyperparameter changes asked for right after it, as a
-    user would from the dialog.
+    user would from the dialog. ``clock`` defaults to a step clock (6 ms a read), so rates
+    and ETAs are the same on every machine; pass ``time.perf_counter`` for measured ones.
     """
     control = Control()
     events: list[Event] = []
@@ -99,7 +104,7 @@ def record_run(
         device=torch.device("cpu"),
         control=control,
         visual_every=visual_every,
-        clock=StepClock(seconds_per_tick),
+        clock=clock or StepClock(0.006),
         write_files=False,
     )
     run.run()
@@ -107,3 +112,25 @@ def record_run(
     while events and isinstance(events[-1], StateChanged) and events[-1].state is RunState.STOPPED:
         events.pop()
     return events
+
+
+def final_view(events: Sequence[Event]) -> RunView:
+    """The view the app should reach once it has applied every one of ``events``."""
+    view = RunView()
+    for event in events:
+        view.apply(event)
+    return view
+
+
+async def settle(pilot: Pilot[Any], events: Sequence[Event], timeout: float = 30.0) -> None:
+    """Wait until a replaying app has drawn all of ``events``, then redraw everything."""
+    app = pilot.app
+    expected = final_view(events)
+    goal = (expected.examples_seen, expected.state, expected.log_version)
+    deadline = time.monotonic() + timeout
+    while (app.view.examples_seen, app.view.state, app.view.log_version) != goal:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the replayed events never all reached the screen")
+        await pilot.pause(0.01)
+    app.redraw(force=True)
+    await pilot.pause()
