@@ -20,6 +20,7 @@ from cnn_tui.data import LoadedData
 from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.engine.session import open_run
+from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.view import RunView
 
 DEMO_RUN_DIR = Path("runs/demo")
@@ -125,6 +126,8 @@ def final_view(events: Sequence[Event]) -> RunView:
 async def settle(pilot: Pilot[Any], events: Sequence[Event], timeout: float = 30.0) -> None:
     """Wait until a replaying app has drawn all of ``events``, then redraw everything."""
     app = pilot.app
+    if not isinstance(app, CnnTuiApp):
+        raise TypeError(f"settle drives a CnnTuiApp, not {type(app).__name__}")
     expected = final_view(events)
     goal = (expected.examples_seen, expected.state, expected.log_version)
     deadline = time.monotonic() + timeout
