@@ -160,3 +160,29 @@ def test_q_stops_the_worker_and_writes_a_checkpoint(tiny_data: LoadedData, run_d
     assert [t for t in training_threads() if t not in before and t.name.startswith("asyncio")] == []
     saved = load_checkpoint(run_dir)
     assert saved.progress.epoch * 10 + saved.progress.batch_index >= 3 + 10
+
+
+def test_the_screen_survives_resizes_down_to_a_notice_and_back(
+    tiny_data: LoadedData, run_dir: Path
+) -> None:
+    h = Harness(tiny_data, run_dir)
+
+    async def body(pilot: Pilot[object]) -> None:
+        await wait_until(pilot, lambda: h.batches >= 2)
+        screen = h.app.screen
+        notice = screen.query_one("#too-small")
+        for size, wide, small in [
+            ((80, 24), False, False),
+            ((40, 12), False, True),
+            ((120, 40), True, False),
+            ((59, 30), False, True),
+        ]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+            assert screen.has_class("-wide") and screen.has_class("-tall") or not wide
+            assert notice.display is small, size
+            assert screen.query_one("#loss").display is (not small)
+        assert h.app.view.state in (RunState.RUNNING, RunState.TESTING)
+        await h.quit(pilot)
+
+    drive(h.app, body)
