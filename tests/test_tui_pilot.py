@@ -179,7 +179,7 @@ def test_the_screen_survives_resizes_down_to_a_notice_and_back(
         ]:
             await pilot.resize_terminal(*size)
             await pilot.pause(0.1)
-            assert screen.has_class("-wide") and screen.has_class("-tall") or not wide
+            assert (screen.has_class("-wide") and screen.has_class("-tall")) or not wide
             assert notice.display is small, size
             assert screen.query_one("#loss").display is (not small)
         assert h.app.view.state in (RunState.RUNNING, RunState.TESTING)
