@@ -16,8 +16,9 @@ from textual.pilot import Pilot
 from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData
 from cnn_tui.engine.control import Control
-from cnn_tui.engine.events import Event
+from cnn_tui.engine.events import Event, RunState
 from cnn_tui.engine.session import Run, open_run
+from cnn_tui.tui.app import CnnTuiApp
 
 
 @dataclass
@@ -116,3 +117,38 @@ def drive(
                     control.stop()
 
     asyncio.run(main())
+
+
+class Harness:
+    """An app whose session is a real run; keeps the run and its control for assertions."""
+
+    def __init__(self, data: LoadedData, run_dir: Path, **options: object) -> None:
+        self.control = WatchedControl()
+        self.run: Run | None = None
+
+        def open_session(sink: Callable[[Event], None]) -> Run:
+            self.run = open_test_run(
+                data, sink, run_dir, control=self.control, epochs=100, visual_every=5, **options
+            )
+            return self.run
+
+        self.app = CnnTuiApp(open_session)
+
+    @property
+    def batches(self) -> int:
+        assert self.run is not None
+        return self.run.trainer.progress.batch_index + 10 * (self.run.trainer.progress.epoch - 1)
+
+    @property
+    def lr_in_optimizer(self) -> float:
+        assert self.run is not None
+        return float(self.run.trainer.optimizer.param_groups[0]["lr"])
+
+    async def pause(self, pilot: Pilot[object]) -> None:
+        await wait_until(pilot, lambda: self.app.view.state is RunState.RUNNING)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: self.app.view.state is RunState.PAUSED)
+        self.control.until_blocked()
+
+    async def quit(self, pilot: Pilot[object]) -> None:
+        await pilot.press("q")

@@ -10,7 +10,7 @@ import torch
 
 from cnn_tui.config import ConfigError
 from cnn_tui.data import LoadedData
-from cnn_tui.engine.control import Control
+from cnn_tui.engine.control import Control, ProbeImage
 from cnn_tui.engine.events import (
     BatchLogged,
     CheckpointSaved,
@@ -181,3 +181,20 @@ def test_probe_request_is_answered_while_paused(tiny_data: LoadedData, recorder:
     assert "no test digit" in recorder.wait_for(lambda e: isinstance(e, CommandRejected)).reason
     control.stop()
     worker.join(30)
+
+
+def test_only_the_latest_drawing_waits_for_the_engine() -> None:
+    control = Control()
+    first, second = (
+        torch.zeros(28, 28, dtype=torch.uint8),
+        torch.full((28, 28), 9, dtype=torch.uint8),
+    )
+    control.probe_image(first)
+    control.save_checkpoint()
+    control.probe_image(second)
+    queued = control.take()
+    drawings = [c for c in queued if isinstance(c, ProbeImage)]
+    assert len(queued) == 2 and len(drawings) == 1
+    assert torch.equal(drawings[0].image, second) and drawings[0].image.dtype == torch.uint8
+    with pytest.raises(ValueError, match="28×28"):
+        control.probe_image(torch.zeros(14, 14))

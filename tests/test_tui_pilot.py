@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -11,46 +10,9 @@ from textual.widgets import Input, Static
 
 from cnn_tui.data import LoadedData
 from cnn_tui.engine.checkpoint import load_checkpoint
-from cnn_tui.engine.events import Event, RunState
-from cnn_tui.engine.session import Run
-from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.engine.events import RunState
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
-from tests.helpers import WatchedControl, drive, open_test_run, wait_until
-
-
-class Harness:
-    """An app whose session is a real run; keeps the run and its control for assertions."""
-
-    def __init__(self, data: LoadedData, run_dir: Path, **options: object) -> None:
-        self.control = WatchedControl()
-        self.run: Run | None = None
-
-        def open_session(sink: Callable[[Event], None]) -> Run:
-            self.run = open_test_run(
-                data, sink, run_dir, control=self.control, epochs=100, visual_every=5, **options
-            )
-            return self.run
-
-        self.app = CnnTuiApp(open_session)
-
-    @property
-    def batches(self) -> int:
-        assert self.run is not None
-        return self.run.trainer.progress.batch_index + 10 * (self.run.trainer.progress.epoch - 1)
-
-    @property
-    def lr_in_optimizer(self) -> float:
-        assert self.run is not None
-        return float(self.run.trainer.optimizer.param_groups[0]["lr"])
-
-    async def pause(self, pilot: Pilot[object]) -> None:
-        await wait_until(pilot, lambda: self.app.view.state is RunState.RUNNING)
-        await pilot.press("space")
-        await wait_until(pilot, lambda: self.app.view.state is RunState.PAUSED)
-        self.control.until_blocked()
-
-    async def quit(self, pilot: Pilot[object]) -> None:
-        await pilot.press("q")
+from tests.helpers import Harness, drive, wait_until
 
 
 def training_threads() -> list[threading.Thread]:
@@ -73,7 +35,8 @@ def test_pause_stops_steps_and_resume_continues(tiny_data: LoadedData, run_dir: 
         assert h.batches == frozen
         await pilot.press("space")
         await wait_until(pilot, lambda: h.batches >= frozen + 3)
-        assert h.app.view.state is RunState.RUNNING
+        # tiny epochs: the engine may be in the test pass between two of them
+        assert h.app.view.state in (RunState.RUNNING, RunState.TESTING)
         await h.quit(pilot)
 
     drive(h.app, body)

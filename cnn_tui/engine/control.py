@@ -31,7 +31,7 @@ class ProbeIndex:
 
 @dataclass(frozen=True)
 class ProbeImage:
-    image: torch.Tensor  # (28, 28) float in [0, 1]
+    image: torch.Tensor  # (28, 28) uint8 0–255 as MNIST stores digits, or float in [0, 1]
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,17 @@ class Control:
         self._enqueue(ProbeIndex(index))
 
     def probe_image(self, image: torch.Tensor) -> None:
+        """Probe a drawn digit: (28, 28), uint8 0–255 like MNIST (or float 0–1).
+
+        Only the latest drawing matters: one still queued is replaced, not piled up.
+        """
         if tuple(image.shape) != (28, 28):
             raise ValueError(f"a drawn digit must be 28×28 (got {tuple(image.shape)})")
-        self._enqueue(ProbeImage(image.detach().to("cpu", torch.float32).clone()))
+        command = ProbeImage(image.detach().to("cpu").clone())
+        with self._cond:
+            self._queue = deque(c for c in self._queue if not isinstance(c, ProbeImage))
+            self._queue.append(command)
+            self._notify()
 
     def save_checkpoint(self) -> None:
         self._enqueue(SaveCheckpoint())

@@ -49,6 +49,7 @@ class RunStarted:
     resumed_from: str | None
     epoch: int
     examples_seen: int
+    test_images: torch.Tensor | None = None  # (N, 28, 28) uint8: the gallery's digits
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,6 +167,7 @@ def open_run(
         resumed_from=str(checkpoint.source) if checkpoint and checkpoint.source else None,
         epoch=progress.epoch,
         examples_seen=trainer.examples_seen,
+        test_images=data.test.raw,
     )
     history = _history(progress) if checkpoint is not None else None
     return Run(trainer, trainer.control, run_dir, started, history, notices, log, threads)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from cnn_tui.config import ConfigError
@@ -30,9 +30,11 @@ from cnn_tui.tui.messages import EngineEvent
 from cnn_tui.tui.screens.dashboard import DashboardScreen
 from cnn_tui.tui.screens.help import HelpScreen
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
+from cnn_tui.tui.screens.inside import InsideScreen
 from cnn_tui.tui.view import RunView
 
 QUIT_TIMEOUT_S = 10.0
+INSIDE = "inside"
 
 
 class Session(Protocol):
@@ -51,11 +53,12 @@ class CnnTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "cnn-tui"
     BINDINGS = [
-        Binding("space", "toggle_pause", "Pause/Resume"),
+        Binding("space", "toggle_pause", "Pause"),
         Binding("s", "step", "Step"),
         Binding("e", "edit_hparams", "Edit"),
-        Binding("n", "probe(1)", "Next digit"),
+        Binding("n", "probe(1)", "Digit"),
         Binding("p", "probe(-1)", "Prev digit", show=False),
+        Binding("i", "toggle_inside", "Inside"),
         Binding("c", "checkpoint", "Checkpoint", show=False),
         Binding("r", "continue_run", "More epochs", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -120,11 +123,14 @@ class CnnTuiApp(App[int]):
             self.redraw(force=True)  # a state change shows at once, not at the next tick
 
     def redraw(self, *, force: bool = False) -> None:
+        """Sync the visible screens with the view: the top one, and any under a modal dialog."""
         now = None if force else self.clock()
         with self.batch_update():
-            for screen in self.screen_stack:
-                if isinstance(screen, DashboardScreen):
+            for screen in reversed(self.screen_stack):
+                if isinstance(screen, (DashboardScreen, InsideScreen)):
                     screen.sync(self.view, now)
+                if not isinstance(screen, ModalScreen):
+                    break  # what lies under an opaque screen is not drawn: leave it alone
 
     # -- commands out -----------------------------------------------------------------------
     @property
@@ -182,6 +188,18 @@ class CnnTuiApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(str(self.session.run_dir) if self.session else None))
 
+    def action_toggle_inside(self) -> None:
+        """Between the dashboard and the inside screen (kept, with its pane and drawing)."""
+        if isinstance(self.screen, InsideScreen):
+            self.pop_screen()
+        elif isinstance(self.screen, DashboardScreen):
+            if not self.is_screen_installed(INSIDE):
+                self.install_screen(InsideScreen(ascii=self.ascii), INSIDE)
+            self.push_screen(INSIDE)
+        else:
+            return
+        self.call_after_refresh(self.redraw, force=True)
+
     async def action_quit(self) -> None:
         """Stop the engine (it saves a checkpoint), wait for its thread, then exit."""
         if await self.stop_engine():
@@ -220,6 +238,9 @@ class CnnTuiApp(App[int]):
         yield SystemCommand("Continue training", "After the run ends", self.action_continue_run)
         yield SystemCommand(
             "Next probe digit", "Feature maps of another digit", lambda: self.action_probe(1)
+        )
+        yield SystemCommand(
+            "Inside the CNN", "Pipeline, filters, confusion, draw", self.action_toggle_inside
         )
         if isinstance(screen, DashboardScreen):
             yield SystemCommand("Feature-map layer", "conv1 / conv2", screen.action_next_layer)

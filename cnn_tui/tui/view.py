@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import torch
+
 from cnn_tui.config import HyperParams
 from cnn_tui.engine.events import (
     BatchLogged,
@@ -80,7 +82,9 @@ class RunView:
     log_version: int = 0
     status_version: int = 0
     samples_version: int = 0
-    probe_version: int = 0
+    probe_version: int = 0  # the test digit's probe
+    drawn_version: int = 0  # the drawn digit's probe
+    test_version: int = 0  # a test pass arrived (confusion matrix, mistakes)
     _rate_window: deque[tuple[int, float]] = field(
         default_factory=lambda: deque(maxlen=RATE_WINDOW)
     )
@@ -100,6 +104,16 @@ class RunView:
             return None
         total = self.hparams.epochs * self.epoch_size
         return max(0, total - self.examples_seen) / rate
+
+    @property
+    def test_images(self) -> torch.Tensor | None:
+        return self.started.test_images if self.started is not None else None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Short class names: "7" for MNIST's "7 - seven", "Sneaker" for Fashion-MNIST."""
+        names = self.started.classes if self.started is not None else ()
+        return tuple(n.split(" - ")[0] for n in names) or tuple(str(k) for k in range(10))
 
     @property
     def epoch_fraction(self) -> float:
@@ -158,6 +172,7 @@ class RunView:
 
     def _on_EpochTested(self, e: EpochTested) -> None:
         self.last_test = e
+        self.test_version += 1
         self._add_test(e.epoch, e.examples_seen, e.avg_loss, e.accuracy)
         self.curves.version += 1
         when = "before training" if e.epoch == 0 else f"after epoch {e.epoch}"
@@ -180,9 +195,10 @@ class RunView:
     def _on_ProbeTaken(self, e: ProbeTaken) -> None:
         if e.source == "drawn":
             self.drawn_probe = e
+            self.drawn_version += 1
         else:
             self.probe = e
-        self.probe_version += 1
+            self.probe_version += 1
 
     def _on_HParamsChanged(self, e: HParamsChanged) -> None:
         self.hparams = e.new

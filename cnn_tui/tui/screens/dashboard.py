@@ -61,7 +61,7 @@ class DashboardScreen(Screen[None]):
             f"The terminal is too small for cnn-tui: make it at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.",
             id="too-small",
         )
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.action_show_tab(self.tab)

@@ -15,6 +15,7 @@ KEYS = (
     ("e", "edit hyperparameters (applied at the next step)"),
     ("f", "feature maps: switch conv1 / conv2"),
     ("n / p", "next / previous probe digit"),
+    ("i", "inside the CNN: pipeline, filters, confusion, draw (1–4 there)"),
     ("l", "loss chart: log scale on/off"),
     ("m", "loss chart: smoothing on/off (raw stays visible)"),
     ("a", "heatmaps: ASCII / colour"),

@@ -9,6 +9,9 @@ benchmarks/ui_overhead.py). ``now=None`` forces a redraw (state changes, tests).
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual.widget import Widget
+
 from cnn_tui.tui.view import RunView
 
 
@@ -50,4 +53,31 @@ class ViewSync:
 
     def take(self, view: RunView) -> None:
         """Keep what ``render`` needs from ``view``."""
+        raise NotImplementedError
+
+
+class ViewLine(ViewSync, Widget):
+    """A one-line widget drawn from the whole view whenever the run's position changes."""
+
+    DEFAULT_CSS = "ViewLine { height: 1; }"
+    PLACEHOLDER = ""
+
+    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.init_sync()
+        self.ascii = ascii
+        self._view: RunView | None = None
+
+    def key(self, view: RunView) -> object:
+        return view.status_version
+
+    def take(self, view: RunView) -> None:
+        self._view = view
+
+    def render(self) -> Text:
+        if self._view is None:
+            return Text(self.PLACEHOLDER)
+        return self.line(self._view, self.size.width)
+
+    def line(self, view: RunView, width: int) -> Text:
         raise NotImplementedError

@@ -8,7 +8,7 @@ from textual.widget import Widget
 from cnn_tui.config import HyperParams
 from cnn_tui.render import bar_text
 from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
+from cnn_tui.tui.widgets.base import ViewLine, ViewSync
 
 
 def progress_text(view: RunView, width: int, *, ascii: bool) -> Text:
@@ -30,27 +30,11 @@ def hparams_text(hp: HyperParams) -> Text:
     )
 
 
-class RunProgress(ViewSync, Widget):
+class RunProgress(ViewLine):
     """``epoch ████░░ 45%  run ██░░░ 15%``, as wide as it is given."""
 
-    DEFAULT_CSS = "RunProgress { height: 1; }"
-
-    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.init_sync()
-        self.ascii = ascii
-        self._view: RunView | None = None
-
-    def key(self, view: RunView) -> object:
-        return view.status_version
-
-    def take(self, view: RunView) -> None:
-        self._view = view
-
-    def render(self) -> Text:
-        if self._view is None:
-            return Text("")
-        return progress_text(self._view, self.size.width, ascii=self.ascii)
+    def line(self, view: RunView, width: int) -> Text:
+        return progress_text(view, width, ascii=self.ascii)
 
 
 class HParamsLine(ViewSync, Widget):

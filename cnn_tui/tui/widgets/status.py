@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
 from cnn_tui.engine.events import RunState
 from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
+from cnn_tui.tui.widgets.base import ViewLine
 
 STATE_STYLES = {
     RunState.STARTING: "bold black on grey70",
@@ -62,24 +61,10 @@ def status_text(view: RunView, width: int, *, ascii: bool) -> Text:
     return text
 
 
-class StatusLine(ViewSync, Widget):
-    """One line; redrawn when the run's position or state changes."""
+class StatusLine(ViewLine):
+    """State, data, device, position, speed, ETA: as many as fit."""
 
-    DEFAULT_CSS = "StatusLine { height: 1; }"
+    PLACEHOLDER = "starting…"
 
-    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.init_sync()
-        self.ascii = ascii
-        self._view: RunView | None = None
-
-    def key(self, view: RunView) -> object:
-        return view.status_version
-
-    def take(self, view: RunView) -> None:
-        self._view = view
-
-    def render(self) -> Text:
-        if self._view is None:
-            return Text("starting…")
-        return status_text(self._view, self.size.width, ascii=self.ascii)
+    def line(self, view: RunView, width: int) -> Text:
+        return status_text(view, width, ascii=self.ascii)

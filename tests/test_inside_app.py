@@ -1,0 +1,126 @@
+"""The inside screen in the running app: against the real engine, and as snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from textual.pilot import Pilot
+from torchvision import transforms
+
+from cnn_tui.config import HyperParams
+from cnn_tui.data import LoadedData
+from cnn_tui.engine.events import Event
+from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.replay import record_run, replay, settle
+from cnn_tui.tui.screens.dashboard import DashboardScreen
+from cnn_tui.tui.screens.inside import InsideScreen
+from cnn_tui.tui.widgets.canvas import DigitCanvas
+from tests.helpers import Harness, drive, wait_until
+
+
+def as_training_data(image: np.ndarray) -> torch.Tensor:
+    """What the tutorial's pipeline makes of a 28×28 uint8 digit: ToTensor, then Normalize."""
+    pipeline = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
+    )
+    return pipeline(Image.fromarray(image))
+
+
+async def draw_a_seven(pilot: Pilot[object]) -> None:
+    await pilot.press("4")  # the draw pane; the canvas takes focus
+    await pilot.press("d")  # pen down: every move inks
+    await pilot.press(*["up"] * 8, *["left"] * 6)
+    await pilot.press(*["right"] * 10)
+    await pilot.press(*["down", "left"] * 8)
+    await pilot.press("d")
+
+
+def drawn_input_matches(app: CnnTuiApp, canvas: DigitCanvas) -> bool:
+    probe = app.view.drawn_probe
+    return probe is not None and torch.equal(probe.stages["input"], as_training_data(canvas.image))
+
+
+def test_a_drawn_digit_reaches_the_model_preprocessed_exactly_as_training_data(
+    tiny_data: LoadedData, run_dir: object
+) -> None:
+    h = Harness(tiny_data, run_dir)  # type: ignore[arg-type]
+
+    async def body(pilot: Pilot[object]) -> None:
+        await h.pause(pilot)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(h.app.screen, InsideScreen))
+        await draw_a_seven(pilot)
+        canvas = h.app.screen.query_one(DigitCanvas)
+        assert int(canvas.image.sum()) > 0
+        # while paused, the engine still answers
+        await wait_until(pilot, lambda: drawn_input_matches(h.app, canvas))
+        probe = h.app.view.drawn_probe
+        assert probe is not None and probe.source == "drawn" and probe.label is None
+        assert probe.prediction == int(probe.stages["probs"].argmax())
+        # and while training runs: a new stroke, a new answer for exactly that image
+        h.app.screen.query_one(DigitCanvas).focus()
+        await pilot.press("space")  # on the canvas, space inks; training stays paused
+        h.control.resume()
+        await pilot.press("x", "d", *["down"] * 5, "d")
+        await wait_until(pilot, lambda: drawn_input_matches(h.app, canvas))
+        assert not torch.equal(h.app.view.drawn_probe.stages["input"], probe.stages["input"])  # type: ignore[union-attr]
+        await h.quit(pilot)
+
+    drive(h.app, body)
+
+
+def test_i_switches_screens_and_n_picks_the_pipelines_digit(
+    tiny_data: LoadedData, run_dir: object
+) -> None:
+    h = Harness(tiny_data, run_dir)  # type: ignore[arg-type]
+
+    async def body(pilot: Pilot[object]) -> None:
+        await wait_until(pilot, lambda: h.app.view.probe is not None)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(h.app.screen, InsideScreen))
+        await pilot.press("n", "n")
+        await wait_until(
+            pilot, lambda: h.app.view.probe is not None and h.app.view.probe.index == 2
+        )
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(h.app.screen, DashboardScreen))
+        await pilot.press("i", "3")  # the same inside screen comes back, on the pane asked for
+        await wait_until(pilot, lambda: isinstance(h.app.screen, InsideScreen))
+        assert h.app.screen.query_one("#inside-tabs").active == "confusion"  # type: ignore[attr-defined]
+        await h.quit(pilot)
+
+    drive(h.app, body)
+
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(scope="module")
+def demo(sample_data: LoadedData) -> list[Event]:
+    return record_run(sample_data, stop_at=(2, 30), hparams=HyperParams(log_interval=5))
+
+
+def on_pane(events: list[Event], *keys: str) -> Callable[[Pilot[object]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot, events)
+        await pilot.press("i", *keys)
+        await pilot.pause(0.2)
+        assert isinstance(pilot.app, CnnTuiApp)
+        pilot.app.redraw(force=True)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_inside_screen_pipeline_at_120x40(snap_compare: SnapCompare, demo: list[Event]) -> None:
+    app = CnnTuiApp(replay(demo))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=on_pane(demo, "1"))
+
+
+def test_inside_screen_confusion_at_80x24(snap_compare: SnapCompare, demo: list[Event]) -> None:
+    app = CnnTuiApp(replay(demo))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=on_pane(demo, "3"))
