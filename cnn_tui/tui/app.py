@@ -108,6 +108,12 @@ class CnnTuiApp(App[int]):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.call_later, handler)
 
+    def on_unmount(self) -> None:
+        # However the app ends (q, a crash in a widget, a test leaving run_test), the engine
+        # must stop too: a lingering worker thread would keep the process from exiting.
+        if self.control is not None:
+            self.control.stop()
+
     def _train(self) -> RunState:
         assert self.session is not None
         return self.session.run(linger=True)
