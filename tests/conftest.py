@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from cnn_tui.config import HyperParams
 from cnn_tui.data import LoadedData, Split, load_data
+from cnn_tui.tui.replay import Recording, record
 from tests.helpers import Recorder
 
 torch.set_num_threads(1)  # tests compare losses bit for bit; one thread keeps them stable
@@ -28,6 +30,12 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 def sample_data(tmp_path_factory: pytest.TempPathFactory) -> LoadedData:
     """The MNIST sample shipped in the package (6,000 train / 1,000 test digits)."""
     return load_data("mnist", offline=True, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def inside_demo(sample_data: LoadedData) -> Recording:
+    """A real run on the sample into epoch 2 (one test pass after training, 30 more batches)."""
+    return record(sample_data, stop_at=(2, 30), hparams=HyperParams(log_interval=5))
 
 
 def _head(split: Split, n: int) -> Split:

@@ -11,11 +11,10 @@ from PIL import Image
 from textual.pilot import Pilot
 from torchvision import transforms
 
-from cnn_tui.config import HyperParams
 from cnn_tui.data import LoadedData
 from cnn_tui.engine.events import Event
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.replay import record_run, replay, settle
+from cnn_tui.tui.replay import Recording, replay, settle
 from cnn_tui.tui.screens.dashboard import DashboardScreen
 from cnn_tui.tui.screens.inside import InsideScreen
 from cnn_tui.tui.widgets.canvas import DigitCanvas
@@ -100,8 +99,8 @@ SnapCompare = Callable[..., bool]
 
 
 @pytest.fixture(scope="module")
-def demo(sample_data: LoadedData) -> list[Event]:
-    return record_run(sample_data, stop_at=(2, 30), hparams=HyperParams(log_interval=5))
+def demo(inside_demo: Recording) -> list[Event]:
+    return inside_demo.events
 
 
 def on_pane(events: list[Event], *keys: str) -> Callable[[Pilot[object]], Awaitable[None]]:
@@ -124,3 +123,35 @@ def test_inside_screen_pipeline_at_120x40(snap_compare: SnapCompare, demo: list[
 def test_inside_screen_confusion_at_80x24(snap_compare: SnapCompare, demo: list[Event]) -> None:
     app = CnnTuiApp(replay(demo))
     assert snap_compare(app, terminal_size=(80, 24), run_before=on_pane(demo, "3"))
+
+
+def test_a_replayed_run_answers_probes_with_the_recorded_network(
+    inside_demo: Recording,
+) -> None:
+    """Screenshots draw on a replay: its answers are the recorded Net's, as the engine's are."""
+    app = CnnTuiApp(replay(inside_demo.events, inside_demo.answer))
+    app.animation_level = "none"
+
+    async def body(pilot: Pilot[object]) -> None:
+        await settle(pilot, inside_demo.events)
+        shown = app.view.probe
+        assert shown is not None and shown.index is not None
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.view.probe is not shown)
+        probe = app.view.probe
+        assert probe is not None and probe.index == shown.index + 1
+        assert probe.label == int(inside_demo.data.test.labels[shown.index + 1])
+        await pilot.press("i")
+        await draw_a_seven(pilot)
+        canvas = app.screen.query_one(DigitCanvas)
+        await wait_until(pilot, lambda: drawn_input_matches(app, canvas))
+        net = inside_demo.net
+        net.eval()
+        with torch.no_grad():
+            net_says = net(as_training_data(canvas.image).unsqueeze(0)).exp()[0]
+        net.train()
+        drawn = app.view.drawn_probe
+        assert drawn is not None
+        assert torch.allclose(drawn.stages["probs"], net_says, atol=1e-6)
+
+    drive(app, body, size=(120, 40))

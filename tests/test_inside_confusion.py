@@ -22,12 +22,10 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from cnn_tui.config import HyperParams
-from cnn_tui.data import LoadedData
 from cnn_tui.engine.events import EpochTested, Event, RunStarted
 from cnn_tui.render import Heatmap
 from cnn_tui.render.confusion import ConfusionPicture
-from cnn_tui.tui.replay import final_view, record_run
+from cnn_tui.tui.replay import Recording, final_view
 from cnn_tui.tui.screens.gallery import DigitWall, GalleryScreen, mistakes_for
 from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.confusion import ConfusionMatrix
@@ -43,8 +41,8 @@ ROW = re.compile(r"^\s*(?P<label>\d) (?P<cells>.*?)\s+(?P<acc>\d+\.\d%|-)(?:\s|$
 
 
 @pytest.fixture(scope="module")
-def events(sample_data: LoadedData) -> list[Event]:
-    return record_run(sample_data, stop_at=(2, 30), hparams=HyperParams(log_interval=5))
+def events(inside_demo: Recording) -> list[Event]:
+    return inside_demo.events
 
 
 @pytest.fixture(scope="module")

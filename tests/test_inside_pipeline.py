@@ -21,13 +21,11 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from cnn_tui.config import HyperParams
-from cnn_tui.data import LoadedData
 from cnn_tui.engine.events import Event, ProbeTaken
 from cnn_tui.model import STAGES
 from cnn_tui.render import Grid, Heatmap
 from cnn_tui.render.stage_fit import plan
-from cnn_tui.tui.replay import final_view, record_run
+from cnn_tui.tui.replay import Recording, final_view
 from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.base import ViewSync
 from cnn_tui.tui.widgets.filters import FilterView
@@ -41,8 +39,8 @@ CAPTIONS = [f"{name} {shape_text(STAGES[name][1])}" for name in ORDER]
 
 
 @pytest.fixture(scope="session")
-def events(sample_data: LoadedData) -> list[Event]:
-    return record_run(sample_data, stop_at=(2, 30), hparams=HyperParams(log_interval=5))
+def events(inside_demo: Recording) -> list[Event]:
+    return inside_demo.events
 
 
 @pytest.fixture

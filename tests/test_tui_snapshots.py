@@ -17,7 +17,7 @@ from cnn_tui.config import HyperParams
 from cnn_tui.data import LoadedData
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.replay import record_run, replay, settle
+from cnn_tui.tui.replay import record, replay, settle
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
 from tests.helpers import wait_until
 
@@ -27,12 +27,12 @@ SnapCompare = Callable[..., bool]
 @pytest.fixture(scope="session")
 def demo_events(sample_data: LoadedData) -> list[Event]:
     """Into epoch 2 of the tutorial's run on the sample, with lr raised after epoch 1."""
-    return record_run(
+    return record(
         sample_data,
         stop_at=(2, 60),
         hparams=HyperParams(log_interval=5),
         changes={(2, 0): {"lr": 0.02}},
-    )
+    ).events
 
 
 def demo_app(events: list[Event], *, ascii: bool | None = None) -> CnnTuiApp:

@@ -13,7 +13,7 @@ from cnn_tui.engine.events import (
     RunState,
     StateChanged,
 )
-from cnn_tui.tui.replay import record_run
+from cnn_tui.tui.replay import record
 from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.base import Throttle
 from cnn_tui.tui.widgets.series import downsample, smooth
@@ -26,12 +26,12 @@ def batch(seen: int, seconds: float, loss: float = 1.0, epoch: int = 1) -> Batch
 
 
 def test_view_accumulates_a_real_run(tiny_data: LoadedData) -> None:
-    events = record_run(
+    events = record(
         tiny_data,
         stop_at=(2, 5),
         hparams=HyperParams(log_interval=1),
         changes={(1, 4): {"lr": 0.05}},
-    )
+    ).events
     view = RunView()
     for event in events:
         view.apply(event)

@@ -1,14 +1,17 @@
 """Recorded runs played back into the app: deterministic screens for tests and screenshots.
 
-``record_run`` trains for real (CPU, fixed seed, a step clock instead of wall time, no files)
-and keeps the events up to a chosen batch; ``ReplaySession`` stands in for the engine and
-feeds them to the app. The same events always draw the same screen.
+``record`` trains for real (CPU, fixed seed, a step clock instead of wall time, no files)
+and keeps the events up to a chosen batch, and the network as it was there;
+``ReplaySession`` stands in for the engine and feeds the events to the app. The same events
+always draw the same screen. Given a recording's network, a replayed run also answers probes
+(``n``/``p``, a drawn digit) as the real engine would, paused at that batch.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +20,11 @@ from textual.pilot import Pilot
 
 from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData
-from cnn_tui.engine.control import Control
+from cnn_tui.engine import inference
+from cnn_tui.engine.control import Command, Control, ProbeImage, ProbeIndex
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.engine.session import open_run
+from cnn_tui.model import Net
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.view import RunView
 
@@ -38,13 +43,20 @@ class StepClock:
         return self.now
 
 
-class ReplaySession:
-    """Plays ``events`` to the app's sink; commands land on a Control nobody obeys."""
+Answer = Callable[[Command], Event | None]
 
-    def __init__(self, events: Sequence[Event], run_dir: Path = DEMO_RUN_DIR) -> None:
+
+class ReplaySession:
+    """Plays ``events`` to the app's sink. Commands are ignored, unless ``answer`` is given:
+    then, asked to linger, it answers each until the app stops it, like a paused engine."""
+
+    def __init__(
+        self, events: Sequence[Event], run_dir: Path = DEMO_RUN_DIR, answer: Answer | None = None
+    ) -> None:
         self.events = list(events)
         self.control = Control()
         self.run_dir = run_dir
+        self.answer = answer
         self.sink: Callable[[Event], None] = lambda event: None
 
     def run(self, *, linger: bool = False) -> RunState:
@@ -53,21 +65,47 @@ class ReplaySession:
             self.sink(event)
             if isinstance(event, StateChanged):
                 state = event.state
+        while linger and self.answer is not None and not self.control.stop_requested:
+            for command in self.control.take():
+                reply = self.answer(command)
+                if reply is not None:
+                    self.sink(reply)
+            self.control.wait()
         return state
 
 
-def replay(events: Sequence[Event]) -> Callable[[Callable[[Event], None]], ReplaySession]:
-    """An ``open_session`` for the app that replays ``events``."""
+def replay(
+    events: Sequence[Event], answer: Answer | None = None
+) -> Callable[[Callable[[Event], None]], ReplaySession]:
+    """An ``open_session`` for the app that replays ``events`` (and ``answer``s commands)."""
 
     def open_session(sink: Callable[[Event], None]) -> ReplaySession:
-        session = ReplaySession(events)
+        session = ReplaySession(events, answer=answer)
         session.sink = sink
         return session
 
     return open_session
 
 
-def record_run(
+@dataclass(frozen=True)
+class Recording:
+    """A recorded run: its events, and its network and data as they were at the last one."""
+
+    events: list[Event]
+    net: Net
+    data: LoadedData
+
+    def answer(self, command: Command) -> Event | None:
+        """What the engine, paused where the recording ends, says to a probe command."""
+        seen = final_view(self.events).examples_seen
+        if isinstance(command, ProbeImage):
+            return inference.probe_drawn(self.net, command.image, self.data, seen)
+        if isinstance(command, ProbeIndex):
+            return inference.probe_test_digit(self.net, self.data, command.index, seen)
+        return None
+
+
+def record(
     data: LoadedData,
     *,
     stop_at: tuple[int, int],
@@ -76,7 +114,7 @@ def record_run(
     visual_every: int = 10,
     clock: Callable[[], float] | None = None,
     changes: Mapping[tuple[int, int], dict[str, float]] | None = None,
-) -> list[Event]:
+) -> Recording:
     """Train for real until batch ``stop_at = (epoch, batch_index)`` is logged; its events.
 
     ``changes`` maps a logged batch to hyperparameter changes asked for right after it, as a
@@ -112,7 +150,7 @@ def record_run(
     # Keep the run as it was at the stop batch: drop what stopping itself reported.
     while events and isinstance(events[-1], StateChanged) and events[-1].state is RunState.STOPPED:
         events.pop()
-    return events
+    return Recording(events, run.trainer.net, data)
 
 
 def final_view(events: Sequence[Event]) -> RunView:
