@@ -106,10 +106,14 @@ def test_too_small_terminal_says_so(snap_compare: SnapCompare, demo_events: list
     )
 
 
-def test_help_screen(snap_compare: SnapCompare, demo_events: list[Event]) -> None:
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_help_screen(
+    snap_compare: SnapCompare, demo_events: list[Event], size: tuple[int, int]
+) -> None:
+    """Every key fits at 120×40; at 80×24 the help scrolls instead of being cut off."""
     assert snap_compare(
         demo_app(demo_events),
-        terminal_size=(120, 40),
+        terminal_size=size,
         run_before=settled(demo_events),
         press=["question_mark"],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -15,7 +15,7 @@ KEYS = (
     ("e", "edit hyperparameters (applied at the next step)"),
     ("f", "feature maps: switch conv1 / conv2"),
     ("n / p", "next / previous probe digit"),
-    ("i", "inside the CNN: pipeline, filters, confusion, draw (1–4 there)"),
+    ("i", "inside the CNN (its keys below)"),
     ("l", "loss chart: log scale on/off"),
     ("m", "loss chart: smoothing on/off (raw stays visible)"),
     ("a", "heatmaps: ASCII / colour"),
@@ -26,12 +26,23 @@ KEYS = (
     ("q", "quit: stop training, save a checkpoint"),
 )
 
+INSIDE_KEYS = (
+    ("1–4", "pipeline / filters / confusion / draw"),
+    ("← / →", "pipeline: turn pages (small terminals)"),
+    ("[ / ]", "filters: previous / next conv2 filter"),
+    ("arrows, enter", "confusion: pick a cell, show its mistakes"),
+    ("arrows, space", "draw: move, ink (shift+arrows or d: draw)"),
+    ("backspace, x", "draw: erase at the cursor, clear"),
+    ("mouse", "draw: drag to ink, right button erases"),
+    ("i, esc", "back to the dashboard"),
+)
 
-def keys_table() -> Table:
+
+def keys_table(keys: tuple[tuple[str, str], ...] = KEYS) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
+    table.add_column(style="bold", no_wrap=True, min_width=13)
     table.add_column()
-    for key, meaning in KEYS:
+    for key, meaning in keys:
         table.add_row(key, meaning)
     return table
 
@@ -48,9 +59,11 @@ class HelpScreen(ModalScreen[None]):
         self.run_dir = run_dir
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help"):
+        with VerticalScroll(id="help"):
             yield Static("cnn-tui — keys", id="help-title")
             yield Static(keys_table())
+            yield Static("\nInside the CNN (i)", classes="help-section")
+            yield Static(keys_table(INSIDE_KEYS))
             where = self.run_dir or "(not started yet)"
             yield Static(
                 f"\nCheckpoints and events.jsonl: {where}\nEsc or ? to close", id="help-footer"
