@@ -4,7 +4,8 @@
 
 The run is real (the tutorial's Net and hyperparameters, seed 1, CPU) on whatever data
 ``cnn-tui`` would use (``--data-dir``, the cache, or the packaged sample), recorded up to a
-point in epoch 2 with lr raised after epoch 1, then replayed into the app at each size.
+point in epoch 2 with lr raised after epoch 1, then replayed into the app at each size. The
+recorded network answers the digit drawn in the inside screen's canvas, as the engine would.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from textual.pilot import Pilot
 
 from cnn_tui.config import HyperParams
 from cnn_tui.data import load_data
-from cnn_tui.engine.events import Event
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.replay import record_run, replay, settle
+from cnn_tui.tui.replay import Recording, record, replay, settle
 
 Step = Callable[[Pilot[object]], Awaitable[None]]
 
@@ -44,6 +44,17 @@ async def edit_with_error(pilot: Pilot[object]) -> None:
     await pilot.pause(0.3)
 
 
+async def draw_a_seven(pilot: Pilot[object]) -> None:
+    """A 7 the way a hand draws it: a bar, then a steep stroke down to the left."""
+    await pilot.press("i", "4", *["up"] * 8, *["left"] * 6)  # the draw pane, to the bar's start
+    await pilot.press("d", *["right"] * 12, *["down", "down", "left"] * 7, "d")  # pen down, up
+    app = pilot.app
+    assert isinstance(app, CnnTuiApp)
+    deadline = time.monotonic() + 10
+    while app.view.drawn_probe is None and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+
+
 SHOTS: dict[str, tuple[tuple[int, int], Step | None, bool]] = {
     # name: (terminal size, what to do once the run is on screen, NO_COLOR)
     "dashboard": ((120, 40), None, False),
@@ -54,14 +65,23 @@ SHOTS: dict[str, tuple[tuple[int, int], Step | None, bool]] = {
     "compact-digits": ((80, 24), keys("2"), False),
     "compact-maps": ((80, 24), keys("3"), False),
     "compact-conv2": ((80, 24), keys("3", "f"), False),
+    "inside-pipeline": ((120, 40), keys("i", "1"), False),
+    "inside-filters": ((120, 40), keys("i", "2"), False),
+    "inside-confusion": ((120, 40), keys("i", "3"), False),
+    "inside-mistakes": ((120, 40), keys("i", "3", "enter"), False),
+    "inside-draw": ((120, 40), draw_a_seven, False),
+    "inside-pipeline-80x24": ((80, 24), keys("i", "1"), False),
+    "inside-draw-80x24": ((80, 24), draw_a_seven, False),
+    "inside-no-color": ((120, 40), keys("i", "2"), True),
 }
 
 
-def shoot(events: list[Event], out: Path, name: str) -> Path:
+def shoot(recording: Recording, out: Path, name: str) -> Path:
     size, step, no_color = SHOTS[name]
+    events = recording.events
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    app = CnnTuiApp(replay(events))
+    app = CnnTuiApp(replay(events, recording.answer))
     os.environ.pop("NO_COLOR", None)
     app.animation_level = "none"
     path = out / f"{name}.svg"
@@ -87,7 +107,7 @@ def main() -> int:
     data = load_data("mnist", device="cpu", data_dir=args.data_dir, progress=print)
     print(f"data: {data.source.detail}")
     batches = len(data.train) // 64
-    events = record_run(
+    recording = record(
         data,
         stop_at=(2, batches // 2 // 10 * 10),
         hparams=HyperParams(log_interval=10),
@@ -97,7 +117,7 @@ def main() -> int:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     for name in SHOTS:
-        print(shoot(events, args.out, name))
+        print(shoot(recording, args.out, name))
     return 0
 
 
