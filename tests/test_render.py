@@ -22,12 +22,12 @@ from cnn_tui.render import (
     UPPER_HALF,
     Grid,
     Heatmap,
+    ProbBars,
     Tile,
     ascii_default,
     digit_tile,
     get_palette,
     legend,
-    prob_bars,
     value_range,
 )
 
@@ -307,7 +307,7 @@ PROBS = [0.0, 0.02, 0.9, 0.0, 0.0, 0.08, 0.0, 0.0, 0.0, 0.0]
 
 
 def test_prob_bars_mark_the_highlight_and_scale_bars() -> None:
-    lines = render_text(prob_bars(PROBS, highlight=2, width=40))
+    lines = render_text(ProbBars(PROBS, highlight=2, width=40))
     assert len(lines) == 10
     assert all(cell_len(line) == 40 for line in lines)
     assert [line[0] for line in lines] == [" ", " ", ">"] + [" "] * 7
@@ -318,14 +318,14 @@ def test_prob_bars_mark_the_highlight_and_scale_bars() -> None:
 
 
 def test_prob_bars_highlight_is_styled_in_colour() -> None:
-    segments = render_segments(prob_bars(PROBS, highlight=2, width=40))
+    segments = render_segments(ProbBars(PROBS, highlight=2, width=40))
     assert any(s.style is not None and s.style.bold for s in segments[2])
     assert not any(s.style is not None and s.style.bold for s in segments[3])
 
 
 def test_prob_bars_ascii_is_plain_with_marker() -> None:
     console = make_console()
-    console.print(prob_bars(PROBS, highlight=5, width=30, ascii=True))
+    console.print(ProbBars(PROBS, highlight=5, width=30, ascii=True))
     styled = console.export_text(styles=True)
     assert styled.isascii() and "\x1b" not in styled
     lines = styled.splitlines()
@@ -335,13 +335,13 @@ def test_prob_bars_ascii_is_plain_with_marker() -> None:
 
 def test_prob_bars_long_labels_are_cut_and_fit_width() -> None:
     labels = [f"class number {i}" for i in range(10)]
-    lines = render_text(prob_bars(PROBS, labels, highlight=0, width=30))
+    lines = render_text(ProbBars(PROBS, labels, highlight=0, width=30))
     assert all(cell_len(line) == 30 for line in lines)
     assert lines[0].startswith(">class num")
 
 
 def test_prob_bars_fill_the_given_space_by_default() -> None:
-    lines = render_text(prob_bars(torch.tensor(PROBS)), width=50)
+    lines = render_text(ProbBars(torch.tensor(PROBS)), width=50)
     assert all(cell_len(line) == 50 for line in lines)
 
 

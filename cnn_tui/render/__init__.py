@@ -9,7 +9,7 @@ half-block glyphs and truecolor palettes; ASCII mode (see :func:`ascii_default`,
 from __future__ import annotations
 
 from cnn_tui.render.ascii_art import ASCII_RAMP, NEGATIVE_RAMP, POSITIVE_RAMP, ascii_default
-from cnn_tui.render.bars import ProbBars, bar_text, prob_bars
+from cnn_tui.render.bars import ProbBars, bar_text
 from cnn_tui.render.grid import Grid, Tile, digit_tile
 from cnn_tui.render.halfblock import UPPER_HALF
 from cnn_tui.render.heatmap import Heatmap
@@ -34,7 +34,6 @@ __all__ = [
     "digit_tile",
     "get_palette",
     "legend",
-    "prob_bars",
     "shrink",
     "value_range",
 ]

@@ -41,7 +41,13 @@ def bar_text(fraction: float, width: int, *, ascii: bool = False) -> str:
 
 
 class ProbBars:
-    """Probability bars as a rich renderable; see :func:`prob_bars`."""
+    """One bar per probability in ``probs`` (values in 0..1), each line ``width`` cells.
+
+    ``width`` defaults to the space the renderable is given. ``labels`` default to
+    ``"0"``, ``"1"``, ...; long ones (Fashion-MNIST names) are cut to a third of the width.
+    ``highlight`` is the index marked with ``>`` (the prediction). ASCII mode emits plain
+    ASCII with no styles.
+    """
 
     def __init__(
         self,
@@ -97,31 +103,3 @@ class ProbBars:
                 yield Segment(bar, plain)
                 yield Segment(percent)
             yield new_line
-
-
-def prob_bars(
-    probs: ArrayLike,
-    labels: Sequence[str] | None = None,
-    *,
-    highlight: int | None = None,
-    width: int | None = None,
-    ascii: bool = False,
-    bar_style: StyleType = "cyan",
-    highlight_style: StyleType = "bold green",
-) -> ProbBars:
-    """One bar per probability in ``probs`` (values in 0..1), each line ``width`` cells.
-
-    ``width`` defaults to the space the renderable is given. ``labels`` default to
-    ``"0"``, ``"1"``, ...; long ones (Fashion-MNIST names) are cut to a third of the width.
-    ``highlight`` is the index marked with ``>`` (the prediction). ASCII mode emits plain
-    ASCII with no styles.
-    """
-    return ProbBars(
-        probs,
-        labels,
-        highlight=highlight,
-        width=width,
-        ascii=ascii,
-        bar_style=bar_style,
-        highlight_style=highlight_style,
-    )

@@ -23,7 +23,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 
 from cnn_tui.engine.events import ProbeTaken
-from cnn_tui.render import Grid, Heatmap, Tile, prob_bars
+from cnn_tui.render import Grid, Heatmap, ProbBars, Tile
 from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.base import ViewSync
 from cnn_tui.tui.widgets.canvas import DigitCanvas
@@ -124,7 +124,7 @@ class DrawnPrediction(ViewSync, Widget):
         arrow = "->" if self.ascii else "→"
         title = Text(f"conv1 {arrow} ReLU, {len(maps)} maps", style="bold", no_wrap=True)
         grid = Grid(self._map_tiles(maps[: fit.capacity], fit.pixels), gap=1, ascii=self.ascii)
-        bars = prob_bars(
+        bars = ProbBars(
             probe.stages["probs"],
             self._class_names,
             highlight=probe.prediction,

@@ -41,7 +41,7 @@ from textual.widget import Widget
 
 from cnn_tui.engine.events import ProbeTaken
 from cnn_tui.model import STAGES
-from cnn_tui.render import Grid, Heatmap, Tile, prob_bars
+from cnn_tui.render import Grid, Heatmap, ProbBars, Tile
 from cnn_tui.render.flow import ARROW, ARROW_ASCII, Block, Flow, wrap_words
 from cnn_tui.render.scaling import ArrayLike, to_numpy
 from cnn_tui.render.stage_fit import COLUMN_WIDTH, Choice, Plan, RowFit, Stage, plan
@@ -258,7 +258,7 @@ class PipelineView(ViewSync, Widget):
             body = StageColours.of(stage.name, data).draw(column, 1, self.ascii)
         else:
             body_width = width
-            body = prob_bars(
+            body = ProbBars(
                 data, self._class_names, highlight=probe.prediction, width=width, ascii=self.ascii
             )
         return Block(body, width, choice.height, body_width, labels)
