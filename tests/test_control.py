@@ -15,6 +15,8 @@ from cnn_tui.engine.events import (
     BatchLogged,
     CheckpointSaved,
     CommandRejected,
+    EpochTested,
+    Event,
     HParamsChanged,
     ProbeTaken,
     RunState,
@@ -69,6 +71,42 @@ def test_pause_stops_steps_and_step_advances_exactly_one_batch(
     control.resume()
     recorder.wait_for(lambda e: isinstance(e, StateChanged) and e.state is RunState.DONE)
     assert len(lrs) == 10  # the rest of the epoch ran once resumed
+    control.stop()
+    worker.join(30)
+    assert not worker.is_alive()
+
+
+def test_a_pause_holds_a_test_pass_between_batches_and_a_step_lets_it_finish(
+    tiny_data: LoadedData, recorder: Recorder
+) -> None:
+    control = WatchedControl()
+
+    def pause_when_testing(event: Event) -> None:
+        recorder(event)
+        testing = isinstance(event, StateChanged) and event.state is RunState.TESTING
+        if testing and not recorder.of(EpochTested):
+            control.pause()  # as a user would, the moment the first test pass starts
+
+    # test batches of 100: the pass over 200 test digits has a boundary in its middle
+    run = open_test_run(tiny_data, pause_when_testing, None, control=control, test_batch_size=100)
+    worker = start(run)
+    control.until_blocked()
+    assert run.trainer.state is RunState.PAUSED
+    assert recorder.of(EpochTested) == []  # held inside the pass, not after it
+
+    control.probe(3)  # a paused test pass still answers the screen
+    assert recorder.wait_for(lambda e: isinstance(e, ProbeTaken) and e.index == 3)
+    control.until_blocked()
+
+    control.step()
+    control.until_blocked()  # the pass finished, one training batch ran, paused again
+    assert len(recorder.of(EpochTested)) == 1
+    assert run.trainer.progress.batch_index == 1
+    states = [e.state for e in recorder.of(StateChanged)]
+    assert states[:3] == [RunState.TESTING, RunState.PAUSED, RunState.TESTING]
+
+    control.resume()
+    recorder.wait_for(lambda e: isinstance(e, StateChanged) and e.state is RunState.DONE)
     control.stop()
     worker.join(30)
     assert not worker.is_alive()

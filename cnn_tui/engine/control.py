@@ -115,6 +115,10 @@ class Control:
     def stop_requested(self) -> bool:
         return self._stop
 
+    @property
+    def steps_pending(self) -> bool:
+        return self._steps > 0
+
     # -- engine side ----------------------------------------------------------------------
     def take(self) -> list[Command]:
         """All queued commands, oldest first; marks the current state as seen."""

@@ -32,9 +32,13 @@ def sample_indices(test_size: int, seed: int, count: int = SAMPLE_COUNT) -> tupl
 
 @torch.no_grad()
 def evaluate(
-    net: Net, split: Split, batch_size: int, should_stop: Callable[[], bool]
+    net: Net, split: Split, batch_size: int, go_on: Callable[[], bool]
 ) -> TestResult | None:
-    """Summed NLL loss, correct count, confusion matrix and mistakes; None if stopped."""
+    """Summed NLL loss, correct count, confusion matrix and mistakes.
+
+    ``go_on()`` is asked before each batch (it may block, to pause the pass); when it says
+    False the pass ends with None.
+    """
     was_training = net.training
     net.eval()
     try:
@@ -42,7 +46,7 @@ def evaluate(
         confusion = torch.zeros(CLASSES * CLASSES, dtype=torch.int64, device=split.labels.device)
         wrong: list[torch.Tensor] = []
         for start in range(0, len(split), batch_size):
-            if should_stop():
+            if not go_on():
                 return None
             images = split.images[start : start + batch_size]
             labels = split.labels[start : start + batch_size]

@@ -213,7 +213,7 @@ class Trainer:
             self.net,
             self.data.test,
             self.hparams.test_batch_size,
-            should_stop=lambda: self.control.stop_requested,
+            go_on=self._test_boundary,
         )
         if result is None:
             return False
@@ -246,6 +246,26 @@ class Trainer:
                 self._set_state(RunState.DIVERGED, "loss is not finite: lower lr, then resume")
             else:
                 self._set_state(RunState.PAUSED, "paused by request")
+            control.wait()
+
+    def _test_boundary(self) -> bool:
+        """Before each test batch: apply commands and hold a pause at once (a test pass takes
+        about a second on a CPU, too long for a pause to wait). A step asked for while
+        paused lets the pass finish; the step itself is the next training batch."""
+        control = self.control
+        if not control.attention:
+            return True
+        held = False
+        while True:
+            if not self._handle_commands():
+                return False
+            if not control.paused or control.steps_pending:
+                if held:
+                    self._set_state(RunState.TESTING, "resumed")
+                return True
+            if not held:
+                self._set_state(RunState.PAUSED, "paused during the test pass")
+                held = True
             control.wait()
 
     def _handle_commands(self) -> bool:
