@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,12 +56,18 @@ WARMUP = 100  # batches before the clock starts: the screen is open and torch is
 
 
 class Stopwatch:
-    """A sink wrapper: times batches WARMUP to ``steps - 1``, then stops the run; notes pauses."""
+    """A sink wrapper: times batches WARMUP to ``steps - 1``, then stops the run; notes pauses.
+
+    It also reads the main thread's CPU clock at both ends: with the app, that is the UI
+    thread, and its share of the window is what drawing takes from training's two cores.
+    """
 
     def __init__(self, sink: Callable[[Event], None], control: Control, steps: int) -> None:
         self.sink, self.control, self.steps = sink, control, steps
+        self.ui_clock = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
         self.start: float | None = None
         self.end: float | None = None
+        self.ui_start = self.ui_end = 0.0
         self.paused_at: list[float] = []
 
     def __call__(self, event: Event) -> None:
@@ -68,21 +75,30 @@ class Stopwatch:
         if isinstance(event, StateChanged) and event.state is RunState.PAUSED:
             self.paused_at.append(now)
         if isinstance(event, BatchLogged) and event.batch_index == WARMUP and self.start is None:
-            self.start = now
+            self.start, self.ui_start = now, time.clock_gettime(self.ui_clock)
         if (
             isinstance(event, BatchLogged)
             and event.batch_index == self.steps - 1
             and self.end is None
         ):
-            self.end = now
+            self.end, self.ui_end = now, time.clock_gettime(self.ui_clock)
             if self.steps > 0:
                 self.control.stop()
         self.sink(event)
 
     @property
-    def samples_per_second(self) -> float:
+    def seconds(self) -> float:
         assert self.start is not None and self.end is not None, "the run never finished"
-        return (self.steps - 1 - WARMUP) * 64 / (self.end - self.start)
+        return self.end - self.start
+
+    @property
+    def samples_per_second(self) -> float:
+        return (self.steps - 1 - WARMUP) * 64 / self.seconds
+
+    @property
+    def ui_share(self) -> float:
+        """The main (UI) thread's CPU seconds per second of the timed window."""
+        return (self.ui_end - self.ui_start) / self.seconds
 
 
 def open_measured(
@@ -113,8 +129,9 @@ def app_run(
     threads: int | None,
     presses: int = 0,
     view: str | None = None,
-) -> tuple[float, list[float]]:
-    """Samples/s with the full app drawing; with ``presses``, also key-to-pause latencies."""
+) -> tuple[Stopwatch, list[float]]:
+    """The app's timed run (samples/s, UI thread's share); with ``presses``, key-to-pause
+    latencies instead."""
     watches: list[Stopwatch] = []
 
     def open_session(sink: Callable[[Event], None]) -> Run:
@@ -148,7 +165,7 @@ def app_run(
             await pilot.press("q")
 
     asyncio.run(drive())
-    return (watches[0].samples_per_second if not presses else 0.0), latencies
+    return watches[0], latencies
 
 
 def measure_one(kind: str, data_dir: Path, steps: int, presses: int) -> dict[str, Any]:
@@ -158,11 +175,11 @@ def measure_one(kind: str, data_dir: Path, steps: int, presses: int) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         if kind == "headless":
             return {"samples_per_s": headless(data, Path(tmp), steps)}
+        if kind == "latency":
+            return {"latencies": app_run(data, Path(tmp), steps, threads, presses)[1]}
         view = kind if kind in VIEWS else None
-        rate, latencies = app_run(
-            data, Path(tmp), steps, threads, presses if kind == "latency" else 0, view
-        )
-        return {"samples_per_s": rate, "latencies": latencies}
+        watch = app_run(data, Path(tmp), steps, threads, view=view)[0]
+        return {"samples_per_s": watch.samples_per_second, "ui_share": watch.ui_share}
 
 
 def spawn(kind: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -208,10 +225,14 @@ def main() -> int:
         parser.error(f"unknown view {unknown[0]!r}: choose from {', '.join(VIEWS)}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, data {args.data_dir}")
     results: dict[str, list[float]] = {kind: [] for kind in ["headless", "app", *views]}
+    ui_shares: dict[str, list[float]] = {kind: [] for kind in ["app", *views]}
     for round_no in range(args.rounds):
         order = list(results) if round_no % 2 == 0 else list(results)[::-1]
         for kind in order:
-            results[kind].append(spawn(kind, args)["samples_per_s"])
+            measured = spawn(kind, args)
+            results[kind].append(measured["samples_per_s"])
+            if kind in ui_shares:
+                ui_shares[kind].append(measured["ui_share"])
         line = "  ".join(f"{kind} {values[-1]:7.0f}/s" for kind, values in results.items())
         print(f"round {round_no + 1}: {line}", flush=True)
     latencies = spawn("latency", args)["latencies"]
@@ -225,6 +246,8 @@ def main() -> int:
             f"inside screen, {view}: /headless = {n / h:.2f}, /dashboard = {n / a:.2f}"
             "  (target: costs <= 5%)"
         )
+    shares = ", ".join(f"{k} {100 * statistics.median(v):.1f}%" for k, v in ui_shares.items())
+    print(f"UI thread CPU, share of the timed window (median): {shares}")
     ms = sorted(1000 * x for x in latencies)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     print(
