@@ -55,7 +55,8 @@ class InsideScreen(Screen[None]):
                 yield ConfusionMatrix(ascii=self.ascii, id="confusion-matrix")
             with TabPane(f"4 {PANES['draw']}", id="draw"):
                 yield DrawPanel(ascii=self.ascii, id="draw-panel")
-        yield Footer(compact=True)
+        # the panes' own keys need the room at 80 columns; ctrl+p still works (and ? says so)
+        yield Footer(compact=True, show_command_palette=False)
 
     def sync(self, view: RunView, now: float | None = None) -> None:
         """Hand the view to every widget; ``now=None`` redraws whatever changed at once."""

@@ -106,8 +106,8 @@ class FilterView(ViewSync, Widget):
     REDRAW_INTERVAL = 2.0
     can_focus = True
     BINDINGS = [
-        Binding("left_square_bracket", "channel(-1)", "Prev filter", key_display="["),
-        Binding("right_square_bracket", "channel(1)", "Next filter", key_display="]"),
+        Binding("right_square_bracket", "channel(1)", "Filter", key_display="[ ]"),
+        Binding("left_square_bracket", "channel(-1)", "Filter", show=False),
     ]
 
     def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:

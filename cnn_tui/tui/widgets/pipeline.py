@@ -144,8 +144,8 @@ class PipelineView(ViewSync, Widget):
     REDRAW_INTERVAL = 2.0
     can_focus = True
     BINDINGS = [
-        Binding("right", "page(1)", "Next stages"),
-        Binding("left", "page(-1)", "Previous stages"),
+        Binding("right", "page(1)", "Pages", key_display="←→"),  # one footer entry: 80 columns
+        Binding("left", "page(-1)", "Pages", show=False),
     ]
 
     def __init__(self, *, source: str = "test", ascii: bool = False, id: str | None = None) -> None:
