@@ -112,6 +112,28 @@ def test_a_pause_holds_a_test_pass_between_batches_and_a_step_lets_it_finish(
     assert not worker.is_alive()
 
 
+def test_resuming_in_a_test_pass_ends_stepping(tiny_data: LoadedData, recorder: Recorder) -> None:
+    """Stepped to the end of an epoch, then resumed inside its test pass: the next epoch
+    logs every log_interval batches again, not every batch as single steps do."""
+    control = WatchedControl(paused=True)
+    run = open_test_run(
+        tiny_data, recorder, None, control=control, epochs=2, log_interval=100, test_batch_size=100
+    )
+    worker = start(run)
+    control.until_blocked()  # held in the test pass before training
+    for _ in range(10):  # the whole first epoch, a batch at a time
+        control.step()
+        control.until_blocked()
+    assert run.trainer.state is RunState.PAUSED and len(recorder.of(EpochTested)) == 1
+    control.resume()  # inside the test pass after epoch 1
+    recorder.wait_for(lambda e: isinstance(e, StateChanged) and e.state is RunState.DONE)
+    logged = recorder.of(BatchLogged)
+    assert [b.batch_index for b in logged if b.epoch == 1] == list(range(10))
+    assert [b.batch_index for b in logged if b.epoch == 2] == [0]
+    control.stop()
+    worker.join(30)
+
+
 def test_new_lr_is_in_the_optimizer_at_the_next_step(
     tiny_data: LoadedData, recorder: Recorder
 ) -> None:

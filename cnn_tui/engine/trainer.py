@@ -213,7 +213,7 @@ class Trainer:
             self.net,
             self.data.test,
             self.hparams.test_batch_size,
-            go_on=self._test_boundary,
+            go_on=lambda: not self.control.attention or self._boundary(testing=True),
         )
         if result is None:
             return False
@@ -228,17 +228,25 @@ class Trainer:
         return True
 
     # -- commands -------------------------------------------------------------------------
-    def _boundary(self) -> bool:
-        """Apply commands and wait out a pause. False when the run must stop."""
+    def _boundary(self, *, testing: bool = False) -> bool:
+        """Apply commands and wait out a pause. False when the run must stop.
+
+        Between training batches a step lets one batch through. Between test batches (a
+        pass takes about a second on a CPU, too long for a pause to wait) a step lets the
+        pass finish and is spent on the next training batch.
+        """
         control = self.control
         while True:
             if not self._handle_commands():
                 return False
             if not control.paused:
                 self._stepping = self._diverged = False
-                self._set_state(RunState.RUNNING, "resumed")
+                self._set_state(RunState.TESTING if testing else RunState.RUNNING, "resumed")
                 return True
-            if control.take_step():
+            if testing and control.steps_pending:
+                self._set_state(RunState.TESTING, "stepping")
+                return True
+            if not testing and control.take_step():
                 self._stepping = True
                 return True
             self._stepping = False
@@ -246,26 +254,6 @@ class Trainer:
                 self._set_state(RunState.DIVERGED, "loss is not finite: lower lr, then resume")
             else:
                 self._set_state(RunState.PAUSED, "paused by request")
-            control.wait()
-
-    def _test_boundary(self) -> bool:
-        """Before each test batch: apply commands and hold a pause at once (a test pass takes
-        about a second on a CPU, too long for a pause to wait). A step asked for while
-        paused lets the pass finish; the step itself is the next training batch."""
-        control = self.control
-        if not control.attention:
-            return True
-        held = False
-        while True:
-            if not self._handle_commands():
-                return False
-            if not control.paused or control.steps_pending:
-                if held:
-                    self._set_state(RunState.TESTING, "resumed")
-                return True
-            if not held:
-                self._set_state(RunState.PAUSED, "paused during the test pass")
-                held = True
             control.wait()
 
     def _handle_commands(self) -> bool:
