@@ -31,6 +31,7 @@ from cnn_tui.tui.screens.dashboard import DashboardScreen
 from cnn_tui.tui.screens.help import HelpScreen
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
 from cnn_tui.tui.screens.inside import InsideScreen
+from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.view import RunView
 
 QUIT_TIMEOUT_S = 10.0
@@ -133,7 +134,7 @@ class CnnTuiApp(App[int]):
         now = None if force else self.clock()
         with self.batch_update():
             for screen in reversed(self.screen_stack):
-                if isinstance(screen, (DashboardScreen, InsideScreen)):
+                if isinstance(screen, ViewScreen):
                     screen.sync(self.view, now)
                 if not isinstance(screen, ModalScreen):
                     break  # what lies under an opaque screen is not drawn: leave it alone

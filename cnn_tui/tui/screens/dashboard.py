@@ -10,11 +10,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
+from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.widgets.charts import AccuracyChart, LossChart
 from cnn_tui.tui.widgets.event_log import EventLog
 from cnn_tui.tui.widgets.feature_maps import FeatureMaps
@@ -26,21 +24,19 @@ from cnn_tui.tui.widgets.tab_strip import TABS, TabStrip
 MIN_SIZE = (60, 16)
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(ViewScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MIN_SIZE[0], "-medium"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_SIZE[1], "-medium-height"), (34, "-tall")]
     BINDINGS = [
         Binding("f", "next_layer", "Layer"),
         Binding("l", "toggle_log_scale", "Log y", show=False),
         Binding("m", "toggle_smoothing", "Smooth", show=False),
-        Binding("a", "toggle_ascii", "ASCII", show=False),
         Binding("tab", "next_tab", "Panel", show=False),
         *(Binding(str(n), f"show_tab('{key}')", show=False) for n, key in enumerate(TABS, 1)),
     ]
 
     def __init__(self, *, ascii: bool = False) -> None:
-        super().__init__()
-        self.ascii = ascii
+        super().__init__(ascii=ascii)
         self.tab = "charts"
 
     def compose(self) -> ComposeResult:
@@ -66,12 +62,6 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.action_show_tab(self.tab)
 
-    def sync(self, view: RunView, now: float | None = None) -> None:
-        """Hand the view to every widget; ``now=None`` redraws whatever changed at once."""
-        for widget in self.query("*"):
-            if isinstance(widget, ViewSync):
-                widget.sync(view, now)
-
     # -- panel keys -------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
         for key in TABS:
@@ -94,8 +84,3 @@ class DashboardScreen(Screen[None]):
     def action_toggle_smoothing(self) -> None:
         on = self.query_one(LossChart).toggle_smoothing()
         self.notify(f"loss chart: smoothing {'on' if on else 'off'}", timeout=2)
-
-    def action_toggle_ascii(self) -> None:
-        self.ascii = not self.ascii
-        self.query_one(SampleDigits).set_ascii(self.ascii)
-        self.query_one(FeatureMaps).set_ascii(self.ascii)

@@ -13,12 +13,10 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
+from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.widgets.canvas import DigitCanvas
 from cnn_tui.tui.widgets.confusion import ConfusionMatrix
 from cnn_tui.tui.widgets.drawn import DrawPanel
@@ -29,7 +27,7 @@ from cnn_tui.tui.widgets.status import StatusLine
 PANES = {"pipeline": "Pipeline", "filters": "Filters", "confusion": "Confusion", "draw": "Draw"}
 
 
-class InsideScreen(Screen[None]):
+class InsideScreen(ViewScreen):
     BINDINGS = [
         Binding("i", "app.toggle_inside", "Dashboard"),
         Binding("escape", "app.toggle_inside", "Dashboard", show=False),
@@ -37,12 +35,7 @@ class InsideScreen(Screen[None]):
             Binding(str(n), f"show_pane('{key}')", title, show=False)
             for n, (key, title) in enumerate(PANES.items(), 1)
         ),
-        Binding("a", "toggle_ascii", "ASCII", show=False),
     ]
-
-    def __init__(self, *, ascii: bool = False) -> None:
-        super().__init__()
-        self.ascii = ascii
 
     def compose(self) -> ComposeResult:
         yield StatusLine(ascii=self.ascii, id="inside-status")
@@ -57,12 +50,6 @@ class InsideScreen(Screen[None]):
                 yield DrawPanel(ascii=self.ascii, id="draw-panel")
         # the panes' own keys need the room at 80 columns; ctrl+p still works (and ? says so)
         yield Footer(compact=True, show_command_palette=False)
-
-    def sync(self, view: RunView, now: float | None = None) -> None:
-        """Hand the view to every widget; ``now=None`` redraws whatever changed at once."""
-        for widget in self.query("*"):
-            if isinstance(widget, ViewSync):
-                widget.sync(view, now)
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one("#inside-tabs", TabbedContent).active = pane
@@ -81,13 +68,6 @@ class InsideScreen(Screen[None]):
         }
         if pane in focusable:
             self.query_one(focusable[pane]).focus()
-
-    def action_toggle_ascii(self) -> None:
-        self.ascii = not self.ascii
-        for widget in self.query("*"):
-            setter = getattr(widget, "set_ascii", None)
-            if callable(setter):
-                setter(self.ascii)
 
     @on(DigitCanvas.Changed)
     def _send_drawing(self, message: DigitCanvas.Changed) -> None:

@@ -34,6 +34,7 @@ class ViewSync:
 
     REDRAW_INTERVAL = 0.5
     RELAYOUT = False  # True for widgets sized by their content (width: auto)
+    ascii = False  # heatmaps as ASCII ramps instead of coloured half blocks
 
     def init_sync(self) -> None:
         self._throttle = Throttle(self.REDRAW_INTERVAL)
@@ -46,6 +47,10 @@ class ViewSync:
         self._drawn_key = key
         self.take(view)
         self.refresh(layout=self.RELAYOUT)  # type: ignore[attr-defined]
+
+    def set_ascii(self, ascii: bool) -> None:
+        self.ascii = ascii
+        self.refresh()  # type: ignore[attr-defined]
 
     def key(self, view: RunView) -> object:
         """What identifies the data drawn: a version number or the event object."""

@@ -71,10 +71,6 @@ class ConfusionMatrix(ViewSync, Widget, can_focus=True):
         if self._test is not None and not self.moved:
             self.cursor = worst_cell(self._test.confusion)
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.refresh()
-
     @property
     def class_names(self) -> tuple[str, ...]:
         view = self._view

@@ -103,10 +103,6 @@ class DrawnPrediction(ViewSync, Widget):
         self._probe = view.drawn_probe
         self._class_names = view.classes
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.refresh()
-
     def set_canvas_blank(self, blank: bool | None) -> None:
         if blank != self.canvas_blank:
             self.canvas_blank = blank
@@ -163,7 +159,7 @@ class DrawnPrediction(ViewSync, Widget):
 
 class DrawPanel(Horizontal):
     """The canvas and the answer. ``sync`` forwards to the ``DrawnPrediction`` (the only
-    ViewSync inside); ``set_ascii`` reaches both; ``canvas`` is the widget to focus."""
+    ViewSync inside); ``canvas`` is the widget to focus."""
 
     DEFAULT_CSS = """
     DrawPanel { height: 1fr; }
@@ -191,10 +187,6 @@ class DrawPanel(Horizontal):
 
     def sync(self, view: RunView, now: float | None = None) -> None:
         self._prediction.sync(view, now)
-
-    def set_ascii(self, ascii: bool) -> None:
-        self._canvas.set_ascii(ascii)
-        self._prediction.set_ascii(ascii)
 
     def on_digit_canvas_changed(self, message: DigitCanvas.Changed) -> None:
         self._prediction.set_canvas_blank(not bool(message.image.any()))  # and it bubbles on

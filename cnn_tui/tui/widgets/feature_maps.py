@@ -50,10 +50,6 @@ class FeatureMaps(ViewSync, Widget):
     def take(self, view: RunView) -> None:
         self._probe = view.probe
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.refresh()
-
     def next_layer(self) -> str:
         names = list(LAYERS)
         self.stage = names[(names.index(self.stage) + 1) % len(names)]

@@ -125,10 +125,6 @@ class FilterView(ViewSync, Widget):
         probes = [p for p in (view.probe, view.drawn_probe) if p is not None]
         self._probe = max(probes, key=lambda p: p.examples_seen, default=None)
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.refresh()
-
     @property
     def channels(self) -> int:
         return self._probe.conv2_weight.shape[0] if self._probe is not None else 20

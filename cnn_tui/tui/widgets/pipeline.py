@@ -175,10 +175,6 @@ class PipelineView(ViewSync, Widget):
         self._probe = view.drawn_probe if self.source == "drawn" else view.probe
         self._class_names = view.classes
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.refresh()
-
     # -- pages ------------------------------------------------------------------------
     def layout_plan(self) -> Plan | None:
         width, height = self.size

@@ -31,10 +31,6 @@ class SampleDigits(ViewSync, Widget):
     def take(self, view: RunView) -> None:
         self._samples = view.samples
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.refresh()
-
     def render(self) -> RenderableType:
         s = self._samples
         if s is None:
