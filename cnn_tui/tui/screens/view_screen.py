@@ -18,17 +18,12 @@ class ViewScreen(Screen[None]):
     def __init__(self, *, ascii: bool = False) -> None:
         super().__init__()
         self.ascii = ascii
-        self._synced: list[ViewSync] | None = None
 
     def sync(self, view: RunView, now: float | None = None) -> None:
         """Hand the view to every widget; ``now=None`` redraws whatever changed at once."""
-        if self._synced is None:
-            if not self.is_mounted:
-                return
-            # composed once and never remounted: find the widgets once, not at every tick
-            self._synced = [w for w in self.query("*") if isinstance(w, ViewSync)]
-        for widget in self._synced:
-            widget.sync(view, now)
+        for widget in self.query("*"):
+            if isinstance(widget, ViewSync):
+                widget.sync(view, now)
 
     def action_toggle_ascii(self) -> None:
         self.ascii = not self.ascii
