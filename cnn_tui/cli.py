@@ -96,8 +96,6 @@ def parse_run_config(args: argparse.Namespace, resumed: Any = None) -> RunConfig
         dataset=args.dataset or (resumed.dataset if resumed is not None else "mnist"),
         data_dir=args.data_dir,
         run_dir=args.run_dir,
-        resume=args.resume,
-        headless=args.headless,
         offline=args.offline,
     )
 

@@ -156,8 +156,6 @@ class RunConfig:
     dataset: str = "mnist"
     data_dir: Path | None = None
     run_dir: Path | None = None
-    resume: Path | None = None
-    headless: bool = False
     offline: bool = False
 
     def __post_init__(self) -> None:

@@ -23,6 +23,7 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
+from cnn_tui.render.halfblock import UPPER_HALF
 from cnn_tui.render.heatmap import Heatmap
 from cnn_tui.render.palettes import get_palette
 from cnn_tui.render.scaling import MAX_LEVEL
@@ -35,7 +36,7 @@ BRUSH: UInt8Array = np.array([[80, 176, 80], [176, INK, 176], [80, 176, 80]], dt
 ERASER: UInt8Array = INK - BRUSH  # 0 at the centre: erasing is min(image, ERASER)
 RADIUS = BRUSH.shape[0] // 2
 
-UPPER_HALF, LOWER_HALF = "▀", "▄"
+LOWER_HALF = "▄"
 ASCII_UPPER, ASCII_LOWER = "^", "v"
 CURSOR_COLOR = {False: "#00c8ff", True: "#ff3b30"}  # pen up: cyan; pen down: red
 

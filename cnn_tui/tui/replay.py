@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,10 @@ class ReplaySession:
     """Plays ``events`` to the app's sink. Commands are ignored, unless ``answer`` is given:
     then, asked to linger, it answers each until the app stops it, like a paused engine."""
 
-    def __init__(
-        self, events: Sequence[Event], run_dir: Path = DEMO_RUN_DIR, answer: Answer | None = None
-    ) -> None:
+    def __init__(self, events: Sequence[Event], answer: Answer | None = None) -> None:
         self.events = list(events)
         self.control = Control()
-        self.run_dir = run_dir
+        self.run_dir = DEMO_RUN_DIR
         self.answer = answer
         self.sink: Callable[[Event], None] = lambda event: None
 
@@ -95,9 +94,13 @@ class Recording:
     net: Net
     data: LoadedData
 
+    @cached_property
+    def examples_seen(self) -> int:
+        return final_view(self.events).examples_seen
+
     def answer(self, command: Command) -> Event | None:
         """What the engine, paused where the recording ends, says to a probe command."""
-        seen = final_view(self.events).examples_seen
+        seen = self.examples_seen
         if isinstance(command, ProbeImage):
             return inference.probe_drawn(self.net, command.image, self.data, seen)
         if isinstance(command, ProbeIndex):

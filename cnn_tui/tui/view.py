@@ -65,7 +65,6 @@ class RunView:
     started: RunStarted | None = None
     hparams: HyperParams = field(default_factory=HyperParams)
     state: RunState = RunState.STARTING
-    state_reason: str = ""
     epoch: int = 1
     batches_done: int = 0  # in this epoch
     batches_in_epoch: int = 0
@@ -208,7 +207,7 @@ class RunView:
         self._status()
 
     def _on_StateChanged(self, e: StateChanged) -> None:
-        previous, self.state, self.state_reason = self.state, e.state, e.reason
+        previous, self.state = self.state, e.state
         if e.examples_seen >= self.examples_seen:  # where the engine really is, between logs
             self.examples_seen = e.examples_seen
             if e.epoch > self.hparams.epochs and not e.batches_done:

@@ -35,7 +35,6 @@ from cnn_tui.tui.widgets.base import ViewSync
 SCALES = (4, 3, 2, 1)
 KERNEL = 5
 LEGEND_WIDTH = 40
-GROUP_GAP = 1
 
 
 @dataclass(frozen=True, slots=True)
