@@ -96,9 +96,8 @@ def probe_test_digit(net: Net, data: LoadedData, index: int, examples_seen: int)
 
 def probe_drawn(net: Net, image: torch.Tensor, data: LoadedData, examples_seen: int) -> ProbeTaken:
     """A digit the user drew, (28, 28) uint8 (or float in [0, 1]), preprocessed exactly as
-    training data: ``data.normalize`` is the same ToTensor + Normalize arithmetic."""
-    device = data.test.images.device
-    batch = normalize(image.reshape(1, 28, 28), data.spec).reshape(1, 1, 28, 28).to(device)
+    training data: :func:`cnn_tui.data.normalize` is the same ToTensor + Normalize arithmetic."""
+    batch = normalize(image, data.spec).to(data.test.images.device)
     return _probe(net, batch, examples_seen, source="drawn", index=None, label=None)
 
 

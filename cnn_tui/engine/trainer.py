@@ -15,7 +15,6 @@ logging batch.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,9 +64,9 @@ class Trainer:
         sink: Callable[[Event], None],
         control: Control,
         checkpoint_file: Path | None,
-        progress: Progress | None = None,
-        visual_every: int = 50,
-        clock: Clock = time.perf_counter,
+        progress: Progress | None,
+        visual_every: int,
+        clock: Clock,
     ) -> None:
         self.data = data
         self.net = net

@@ -38,7 +38,11 @@ ROW_CACHE = 48  # rows of tiles kept rendered
 
 def mistakes_for(test: EpochTested, true: int, predicted: int) -> list[Mistake]:
     """The test digits of class ``true`` predicted as ``predicted``, most confident first."""
-    return sort_mistakes(m for m in test.mistakes if m.label == true and m.predicted == predicted)
+    return pair_mistakes(test.mistakes, true, predicted)
+
+
+def pair_mistakes(mistakes: Iterable[Mistake], true: int, predicted: int) -> list[Mistake]:
+    return sort_mistakes(m for m in mistakes if m.label == true and m.predicted == predicted)
 
 
 def sort_mistakes(mistakes: Iterable[Mistake]) -> list[Mistake]:
@@ -192,8 +196,7 @@ class GalleryScreen(ModalScreen[None]):
         ``correct`` is the diagonal count, said when ``true == predicted``."""
         super().__init__()
         self.true, self.predicted = true, predicted
-        pair = [m for m in mistakes if m.label == true and m.predicted == predicted]
-        self.mistakes = sort_mistakes(pair)
+        self.mistakes = pair_mistakes(mistakes, true, predicted)
         self.images = images
         self.class_names = tuple(classes)
         self.ascii = ascii
@@ -211,12 +214,11 @@ class GalleryScreen(ModalScreen[None]):
         classes: Sequence[str],
         ascii: bool = False,
     ) -> GalleryScreen:
-        mistakes = mistakes_for(test, true, predicted)
         correct = test.confusion[true][true] if true == predicted else None
         return cls(
             true,
             predicted,
-            mistakes,
+            test.mistakes,
             images,
             classes,
             ascii=ascii,
