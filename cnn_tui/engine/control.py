@@ -15,8 +15,29 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from typing_extensions import assert_never
 
 from cnn_tui.config import parse_hparam
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    batches: int = 1
+
+
+@dataclass(frozen=True)
+class Stop:
+    pass
 
 
 @dataclass(frozen=True)
@@ -26,12 +47,17 @@ class SetHParams:
 
 @dataclass(frozen=True)
 class ProbeIndex:
+    """Probe a test digit. ``viewer``: the endpoint's id of the viewer that asked, which
+    alone gets the answer and keeps getting that digit; None: the run's own probe digit."""
+
     index: int
+    viewer: int | None = None
 
 
 @dataclass(frozen=True)
 class ProbeImage:
     image: torch.Tensor  # (28, 28) uint8 0–255 as MNIST stores digits, or float in [0, 1]
+    viewer: int | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +65,30 @@ class SaveCheckpoint:
     pass
 
 
-Command = SetHParams | ProbeIndex | ProbeImage | SaveCheckpoint
+@dataclass(frozen=True)
+class ForgetViewer:
+    """A viewer left: stop probing the digit it chose."""
+
+    viewer: int
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Something the run's log and viewers should hear from outside the engine (the
+    endpoint's news of viewers): the engine emits it as a Notice, in order with the rest."""
+
+    message: str
+    level: str = "info"
+
+
+# What the engine takes at a step boundary from its queue ...
+Command = SetHParams | ProbeIndex | ProbeImage | SaveCheckpoint | ForgetViewer | Announce
+# ... and everything a view may ask of a run: those plus the switches.
+Request = Pause | Resume | Step | Stop | Command
+REQUESTS: dict[str, type[Request]] = {
+    cls.__name__: cls
+    for cls in (Pause, Resume, Step, Stop, SetHParams, ProbeIndex, ProbeImage, SaveCheckpoint)
+}
 
 
 class Control:
@@ -88,24 +137,53 @@ class Control:
         self._enqueue(SetHParams(parsed))
         return parsed
 
-    def probe(self, index: int) -> None:
-        self._enqueue(ProbeIndex(index))
+    def probe(self, index: int, viewer: int | None = None) -> None:
+        self._enqueue(ProbeIndex(index, viewer))
 
-    def probe_image(self, image: torch.Tensor) -> None:
+    def probe_image(self, image: torch.Tensor, viewer: int | None = None) -> None:
         """Probe a drawn digit: (28, 28), uint8 0–255 like MNIST (or float 0–1).
 
-        Only the latest drawing matters: one still queued is replaced, not piled up.
+        Only the latest drawing matters: one of the same viewer's still queued is replaced,
+        not piled up.
         """
         if tuple(image.shape) != (28, 28):
             raise ValueError(f"a drawn digit must be 28×28 (got {tuple(image.shape)})")
-        command = ProbeImage(image.detach().to("cpu").clone())
+        if image.dtype not in (torch.uint8, torch.float32, torch.float64):
+            raise ValueError(f"a drawn digit is uint8 or float (got {image.dtype})")
+        if image.is_floating_point() and not bool(torch.isfinite(image).all()):
+            raise ValueError("a drawn digit's values must be finite")
+        command = ProbeImage(image.detach().to("cpu").clone(), viewer)
         with self._cond:
-            self._queue = deque(c for c in self._queue if not isinstance(c, ProbeImage))
+            self._queue = deque(
+                c for c in self._queue if not (isinstance(c, ProbeImage) and c.viewer == viewer)
+            )
             self._queue.append(command)
             self._notify()
 
     def save_checkpoint(self) -> None:
         self._enqueue(SaveCheckpoint())
+
+    def submit(self, request: Request) -> None:
+        """Carry out any request; raises ConfigError or ValueError for a bad one."""
+        match request:
+            case Pause():
+                self.pause()
+            case Resume():
+                self.resume()
+            case Step(batches=batches):
+                if batches < 1:
+                    raise ValueError(f"a step is at least one batch (got {batches})")
+                self.step(batches)
+            case Stop():
+                self.stop()
+            case SetHParams(changes=changes):
+                self.set_hparams(**changes)
+            case ProbeImage():
+                self.probe_image(request.image, viewer=request.viewer)
+            case ProbeIndex() | SaveCheckpoint() | ForgetViewer() | Announce():
+                self._enqueue(request)
+            case _:
+                assert_never(request)
 
     @property
     def paused(self) -> bool:

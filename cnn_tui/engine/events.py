@@ -132,6 +132,9 @@ class ProbeTaken:
     conv2_weight: torch.Tensor  # (20, 10, 5, 5)
     prediction: int
     confidence: float
+    # The endpoint's ids of the viewers that asked for this digit (they alone get it);
+    # None: the run's own probe, for everyone else.
+    viewers: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ logging batch.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -26,8 +27,10 @@ from cnn_tui.data import LoadedData
 from cnn_tui.engine import inference
 from cnn_tui.engine.checkpoint import Checkpoint, Progress, save_checkpoint
 from cnn_tui.engine.control import (
+    Announce,
     Command,
     Control,
+    ForgetViewer,
     ProbeImage,
     ProbeIndex,
     SaveCheckpoint,
@@ -42,6 +45,7 @@ from cnn_tui.engine.events import (
     Event,
     Failed,
     HParamsChanged,
+    Notice,
     RunState,
     StateChanged,
 )
@@ -84,6 +88,7 @@ class Trainer:
         self._diverged = False
         self._order: tuple[int, torch.Tensor] | None = None
         self.sample_indices = inference.sample_indices(len(data.test), seed)
+        self.viewer_probes: dict[int, int] = {}  # viewer id -> the test digit it chose
 
     # -- the run --------------------------------------------------------------------------
     def run(self, *, linger: bool = False) -> RunState:
@@ -267,12 +272,22 @@ class Trainer:
             if not 0 <= command.index < len(self.data.test):
                 self.sink(CommandRejected("probe", f"no test digit {command.index}"))
                 return
-            self.progress.probe_index = command.index
-            self._emit_probe()
+            if command.viewer is None:
+                self.progress.probe_index = command.index
+                self._emit_probe(command.index)
+            else:
+                self.viewer_probes[command.viewer] = command.index
+                self._emit_probe(command.index, (command.viewer,))
         elif isinstance(command, ProbeImage):
-            self.sink(inference.probe_drawn(self.net, command.image, self.data, self.examples_seen))
+            probe = inference.probe_drawn(self.net, command.image, self.data, self.examples_seen)
+            viewers = None if command.viewer is None else (command.viewer,)
+            self.sink(dataclasses.replace(probe, viewers=viewers))
         elif isinstance(command, SaveCheckpoint):
             self.save("requested")
+        elif isinstance(command, ForgetViewer):
+            self.viewer_probes.pop(command.viewer, None)
+        elif isinstance(command, Announce):
+            self.sink(Notice(command.message, command.level))
 
     def _set_hparams(self, changes: dict[str, int | float]) -> None:
         try:
@@ -297,11 +312,20 @@ class Trainer:
         self.sink(
             inference.predict_samples(self.net, self.data, self.sample_indices, self.examples_seen)
         )
-        self._emit_probe()
+        self._emit_probes()
 
-    def _emit_probe(self) -> None:
-        index = self.progress.probe_index
-        self.sink(inference.probe_test_digit(self.net, self.data, index, self.examples_seen))
+    def _emit_probes(self) -> None:
+        """The run's probe digit, and each digit a viewer chose, to the viewers that chose it."""
+        self._emit_probe(self.progress.probe_index)
+        chosen: dict[int, list[int]] = {}
+        for viewer, index in self.viewer_probes.items():
+            chosen.setdefault(index, []).append(viewer)
+        for index, viewers in chosen.items():
+            self._emit_probe(index, tuple(viewers))
+
+    def _emit_probe(self, index: int, viewers: tuple[int, ...] | None = None) -> None:
+        probe = inference.probe_test_digit(self.net, self.data, index, self.examples_seen)
+        self.sink(probe if viewers is None else dataclasses.replace(probe, viewers=viewers))
 
     def save(self, reason: str) -> None:
         """Checkpoint now; weights that diverged go beside the last good checkpoint, not over it."""
