@@ -1,0 +1,1 @@
+"""The run endpoint: a control socket per run, its protocol, server and client."""
