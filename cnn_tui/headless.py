@@ -96,7 +96,10 @@ class HeadlessPrinter:
             self._say(f"Hyperparameters changed: {event.summary}")
         elif isinstance(event, Diverged):
             self.diverged = event
-            self._say(f"Loss is {event.loss} at epoch {event.epoch}, batch {event.batch_index}")
+            if event.phase == "test":
+                self._say(f"Test loss is {event.loss} after epoch {event.epoch}")
+            else:
+                self._say(f"Loss is {event.loss} at epoch {event.epoch}, batch {event.batch_index}")
             self.control.stop()
         elif isinstance(event, (Notice, CommandRejected)):
             self._say(f"Note: {getattr(event, 'message', None) or getattr(event, 'reason', '')}")

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from cnn_tui.config import ConfigError, HyperParams, check_live_epochs
 from cnn_tui.data import LoadedData
 from cnn_tui.engine import inference
-from cnn_tui.engine.checkpoint import Checkpoint, Progress, save_checkpoint
+from cnn_tui.engine.checkpoint import DIVERGED_NAME, Checkpoint, Progress, save_checkpoint
 from cnn_tui.engine.control import (
     Command,
     Control,
@@ -42,6 +42,7 @@ from cnn_tui.engine.events import (
     Event,
     Failed,
     HParamsChanged,
+    Notice,
     RunState,
     StateChanged,
 )
@@ -82,6 +83,9 @@ class Trainer:
         self.state = RunState.STARTING
         self._stepping = False
         self._diverged = False
+        # Why the weights must not go to checkpoint.pt (a test pass whose loss was not
+        # finite), until a later test pass is finite again; None: they may.
+        self._suspect: str | None = None
         self._order: tuple[int, torch.Tensor] | None = None
         self.sample_indices = inference.sample_indices(len(data.test), seed)
 
@@ -198,9 +202,9 @@ class Trainer:
             )
         )
 
-    def _on_diverged(self, loss: float) -> None:
+    def _on_diverged(self, loss: float, phase: str = "train") -> None:
         p = self.progress
-        self.sink(Diverged(loss, p.epoch, p.batch_index, self.examples_seen))
+        self.sink(Diverged(loss, p.epoch, p.batch_index, self.examples_seen, phase))
         self._diverged = True
         self.control.pause()
 
@@ -221,10 +225,18 @@ class Trainer:
         p = self.progress
         seen = self.examples_seen
         p.last_tested = epoch
-        p.test_history.append([epoch, seen, loss_sum / total, correct, total])
-        self.sink(EpochTested(epoch, seen, loss_sum / total, correct, total, confusion, mistakes))
+        loss = loss_sum / total
+        self.sink(EpochTested(epoch, seen, loss, correct, total, confusion, mistakes))
         self._emit_visuals()
-        return True
+        if math.isfinite(loss):
+            p.test_history.append([epoch, seen, loss, correct, total])
+            self._suspect = None
+            return True
+        # The weights themselves have diverged: keep them from checkpoint.pt, and wait
+        # (DIVERGED) for a lower lr or a stop, as for a training loss that is not finite.
+        self._suspect = f"the test loss after epoch {epoch} is {loss}"
+        self._on_diverged(loss, phase="test")
+        return self._boundary()
 
     # -- commands -------------------------------------------------------------------------
     def _boundary(self, *, testing: bool = False) -> bool:
@@ -304,14 +316,24 @@ class Trainer:
         self.sink(inference.probe_test_digit(self.net, self.data, index, self.examples_seen))
 
     def save(self, reason: str) -> None:
-        """Checkpoint now; weights that diverged go beside the last good checkpoint, not over it."""
+        """Checkpoint now; weights that diverged go beside the last good checkpoint, not over it.
+
+        ``checkpoint.pt`` only ever holds weights a run can go on from with a lower lr:
+        finite ones, and not those of a test pass whose loss was not finite.
+        """
         if self.checkpoint_file is None:
             return
         file = self.checkpoint_file
-        if self._diverged:
-            file = file.with_name(f"{file.stem}-diverged{file.suffix}")
+        if not self._diverged and self._suspect is None and not self._weights_finite():
+            self._suspect = "the weights are not finite"
+            self.sink(Notice(f"{self._suspect}: saving them to {DIVERGED_NAME}", level="warning"))
+        if self._diverged or self._suspect is not None:
+            file = file.with_name(DIVERGED_NAME)
         save_checkpoint(file, self.snapshot())
         self.sink(CheckpointSaved(str(file), reason, self.progress.epoch, self.examples_seen))
+
+    def _weights_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.net.parameters())
 
     def snapshot(self) -> Checkpoint:
         return Checkpoint(
