@@ -115,13 +115,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from cnn_tui.engine.runlog import RunLogError, export_csv
+    from cnn_tui.engine.export import RunLogError, export_csv
 
     try:
-        paths = export_csv(args.run_dir, args.out)
+        exported = export_csv(args.run_dir, args.out)
     except RunLogError as err:
         raise UsageError(str(err)) from None
-    for path in paths:
+    for note in exported.notes:
+        print(f"cnn-tui: note: {note}", file=sys.stderr)
+    for path in exported.paths:
         print(path)
     return 0
 
