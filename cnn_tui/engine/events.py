@@ -225,5 +225,12 @@ class Tee:
     sinks: list[Sink] = field(default_factory=list)
 
     def __call__(self, event: Event) -> None:
+        """Every sink hears every event, even when one raises; then the first error is raised."""
+        error: Exception | None = None
         for sink in self.sinks:
-            sink(event)
+            try:
+                sink(event)
+            except Exception as err:
+                error = error or err
+        if error is not None:
+            raise error

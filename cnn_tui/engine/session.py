@@ -1,11 +1,16 @@
 """Opening a run: device, run directory, model and optimizer (fresh or resumed), event log.
 
 ``open_run`` is what both front ends call; it returns a :class:`Run` whose ``run()`` emits
-``RunStarted`` (and ``HistoryRestored`` on resume), trains, and closes the log.
+``RunStarted`` (and ``HistoryRestored`` on resume), trains, and closes the log. When the run
+fails, ``run()`` writes the traceback to ``error.log`` in the run directory (0600) and
+re-raises; if even that cannot be written, ``Run.report_problem`` says why, for the front end
+to tell. A failed write of the checkpoint or the log is
+:class:`~cnn_tui.engine.privatefs.WriteFailed`: the run stops rather than train on unsaved.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -20,9 +25,12 @@ from cnn_tui.data import LoadedData
 from cnn_tui.engine.checkpoint import CHECKPOINT_NAME, Checkpoint, Progress
 from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import Event, HistoryRestored, Notice, RunStarted, RunState, Tee
+from cnn_tui.engine.privatefs import WriteFailed, make_private_dir, os_reason, write_private_text
 from cnn_tui.engine.runlog import RunLog
 from cnn_tui.engine.trainer import Trainer
 from cnn_tui.model import Net
+
+ERROR_LOG_NAME = "error.log"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -78,27 +86,43 @@ class Run:
     notices: list[Notice]
     log: RunLog | None
     threads: int | None = None  # torch threads for the thread that calls run()
+    error_report: Path | None = None  # error.log, once a failure was written there
+    report_problem: str | None = None  # why error.log could not be written
 
     def run(self, *, linger: bool = False) -> RunState:
         if self.threads is not None:
             torch.set_num_threads(self.threads)
         sink = self.trainer.sink
-        sink(self.started)
-        for notice in self.notices:
-            sink(notice)
-        if self.history is not None:
-            sink(self.history)
         try:
+            sink(self.started)
+            for notice in self.notices:
+                sink(notice)
+            if self.history is not None:
+                sink(self.history)
             return self.trainer.run(linger=linger)
         except Exception:
-            report = self.run_dir / "error.log"
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(traceback.format_exc(), encoding="utf-8")
-            sink(Notice(f"the full error is in {report}", level="warning"))
+            self._report(traceback.format_exc())
             raise
         finally:
             if self.log is not None:
                 self.log.close()
+
+    def _report(self, details: str) -> None:
+        """Keep the details of a failure in error.log; never raise while doing so."""
+        report = self.run_dir / ERROR_LOG_NAME
+        try:
+            make_private_dir(self.run_dir)
+            write_private_text(report, details)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                report.unlink(missing_ok=True)  # an empty error.log would say nothing went wrong
+            self.report_problem = f"could not write the details to {report}: {os_reason(err)}"
+            notice = Notice(self.report_problem, level="warning")
+        else:
+            self.error_report = report
+            notice = Notice(f"the full error is in {report}", level="warning")
+        with contextlib.suppress(WriteFailed):  # the log failed; the front end heard it (Tee)
+            self.trainer.sink(notice)
 
 
 def open_run(
@@ -139,7 +163,11 @@ def open_run(
             notices.append(
                 Notice(f"this run already trained {hp.epochs} epochs: raise --epochs to continue")
             )
-    log = RunLog(run_dir) if write_files else None
+    control = control or Control()
+    log: RunLog | None = None
+    if write_files:
+        log = RunLog(run_dir, notify=sink, on_recreated=control.save_checkpoint)
+        notices.extend(log.notices)
     trainer = Trainer(
         data,
         net,
@@ -147,7 +175,7 @@ def open_run(
         hp,
         seed=config.seed,
         sink=Tee([log, sink]) if log is not None else sink,
-        control=control or Control(),
+        control=control,
         checkpoint_file=run_dir / CHECKPOINT_NAME if write_files else None,
         progress=progress,
         visual_every=visual_every,

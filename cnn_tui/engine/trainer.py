@@ -14,6 +14,7 @@ logging batch.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,7 @@ from cnn_tui.engine.events import (
     RunState,
     StateChanged,
 )
+from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.model import Net
 
 Clock = Callable[[], float]
@@ -104,9 +106,23 @@ class Trainer:
                 if not self._wait_for_more_epochs():
                     return self._stop()
         except Exception as err:  # the views must hear of any failure, then it propagates
-            self.sink(Failed(f"{type(err).__name__}: {err}"))
-            self._set_state(RunState.FAILED, str(err))
+            if isinstance(err, WriteFailed):
+                self._salvage(err)
+            message = str(err) if isinstance(err, WriteFailed) else f"{type(err).__name__}: {err}"
+            with contextlib.suppress(WriteFailed):  # the log may be what failed
+                self.sink(Failed(message))
+                self._set_state(RunState.FAILED, message)
             raise
+
+    def _salvage(self, err: WriteFailed) -> None:
+        """The event log failed: save what was trained before the run stops, if we can."""
+        if self.checkpoint_file is None or err.path.name in (
+            self.checkpoint_file.name,
+            DIVERGED_NAME,
+        ):
+            return
+        with contextlib.suppress(WriteFailed):
+            self.save("stop")
 
     def _train_to_end(self) -> RunState:
         p = self.progress
@@ -319,7 +335,8 @@ class Trainer:
         """Checkpoint now; weights that diverged go beside the last good checkpoint, not over it.
 
         ``checkpoint.pt`` only ever holds weights a run can go on from with a lower lr:
-        finite ones, and not those of a test pass whose loss was not finite.
+        finite ones, and not those of a test pass whose loss was not finite. A save that
+        fails raises :class:`WriteFailed`; the previous checkpoint is left as it was.
         """
         if self.checkpoint_file is None:
             return
@@ -329,7 +346,10 @@ class Trainer:
             self.sink(Notice(f"{self._suspect}: saving them to {DIVERGED_NAME}", level="warning"))
         if self._diverged or self._suspect is not None:
             file = file.with_name(DIVERGED_NAME)
-        save_checkpoint(file, self.snapshot())
+        try:
+            save_checkpoint(file, self.snapshot())
+        except OSError as err:
+            raise WriteFailed(file, err) from err
         self.sink(CheckpointSaved(str(file), reason, self.progress.epoch, self.examples_seen))
 
     def _weights_finite(self) -> bool:
