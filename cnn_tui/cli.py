@@ -3,11 +3,13 @@
 ``cnn-tui`` opens the monitor when stdout is a terminal and runs headless otherwise (or with
 ``--headless``). ``cnn-tui export RUN_DIR --csv`` turns a run's event log into CSV files.
 Every bad value ends in one line on stderr and exit status 2; bounds come from ``config``.
+The run directory is checked (and created) before any screen opens.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -131,6 +133,7 @@ def _export(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from cnn_tui.data import DataError, load_data
     from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
+    from cnn_tui.engine.rundir import RunDirError, prepare_run_dir, resolve_run_dir
     from cnn_tui.engine.session import reserve_threads_for_engine, resolve_device
 
     headless = args.headless or not sys.stdout.isatty()
@@ -138,6 +141,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         config = parse_run_config(args, checkpoint)
+        run_dir = resolve_run_dir(config, checkpoint, config.dataset)
+        prepare_run_dir(run_dir, create=False)  # refuse a bad one before the data loads
+        config = dataclasses.replace(config, run_dir=run_dir)
         device = resolve_device(config.device)
         data = load_data(
             config.dataset,
@@ -146,7 +152,8 @@ def _run(args: argparse.Namespace) -> int:
             offline=config.offline,
             progress=_stderr_progress,
         )
-    except (CheckpointError, DataError) as err:
+        prepare_run_dir(run_dir)
+    except (CheckpointError, DataError, RunDirError) as err:
         raise UsageError(str(err)) from None
     except ConfigError as err:
         raise UsageError(f"--{err.field.replace('_', '-')} {err.reason}") from None
@@ -173,6 +180,8 @@ def _stderr_progress(line: str) -> None:
 
 def _run_headless(config: RunConfig, data: Any, checkpoint: Any, device: Any) -> int:
     from cnn_tui.engine.control import Control
+    from cnn_tui.engine.privatefs import os_reason
+    from cnn_tui.engine.rundir import RunDirError
     from cnn_tui.engine.session import open_run
     from cnn_tui.headless import HeadlessPrinter, run_headless
 
@@ -188,6 +197,12 @@ def _run_headless(config: RunConfig, data: Any, checkpoint: Any, device: Any) ->
             control=control,
             visual_every=0,
         )
+    except RunDirError as err:
+        raise UsageError(str(err)) from None
     except OSError as err:
-        raise UsageError(f"cannot write the run directory ({err}): pass --run-dir") from None
+        where = err.filename or config.run_dir
+        raise UsageError(
+            f"cannot write the run directory ({where}: {os_reason(err)}): "
+            "pass --run-dir with a folder you can write"
+        ) from None
     return run_headless(run, printer)

@@ -11,7 +11,6 @@ to tell. A failed write of the checkpoint or the log is
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import traceback
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from cnn_tui.engine.checkpoint import CHECKPOINT_NAME, Checkpoint, Progress
 from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import Event, HistoryRestored, Notice, RunStarted, RunState, Tee
 from cnn_tui.engine.privatefs import WriteFailed, make_private_dir, os_reason, write_private_text
+from cnn_tui.engine.rundir import prepare_run_dir, remove_stale_temp_files, resolve_run_dir
 from cnn_tui.engine.runlog import RunLog
 from cnn_tui.engine.trainer import Trainer
 from cnn_tui.model import Net
@@ -58,22 +58,6 @@ def reserve_threads_for_engine() -> int:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     return threads
-
-
-def default_runs_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "cnn-tui" / "runs"
-
-
-def new_run_dir(dataset: str, base: Path | None = None) -> Path:
-    root = base or default_runs_dir()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = root / f"{stamp}-{dataset}"
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{stamp}-{dataset}-{n}"
-    return candidate
 
 
 @dataclass
@@ -138,8 +122,12 @@ def open_run(
     write_files: bool = True,
     threads: int | None = None,
 ) -> Run:
-    """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``."""
-    run_dir = config.run_dir or _resume_dir(checkpoint) or new_run_dir(data.spec.name)
+    """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``.
+
+    Raises :class:`~cnn_tui.engine.rundir.RunDirError` for a run directory that cannot be
+    used and OSError if its event log cannot be opened.
+    """
+    run_dir = resolve_run_dir(config, checkpoint, data.spec.name)
     torch.manual_seed(config.seed)
     net = Net().to(device)
     hp = config.hparams
@@ -155,6 +143,8 @@ def open_run(
         if checkpoint.rng_state is not None:
             torch.set_rng_state(checkpoint.rng_state)
         progress = checkpoint.progress
+        if progress.probe_index >= len(data.test):
+            progress.probe_index = 0  # a checkpoint of a larger test split
         if checkpoint.is_bare_state_dict:
             notices.append(
                 Notice(f"loaded weights from {checkpoint.source}; training from epoch 1")
@@ -166,6 +156,12 @@ def open_run(
     control = control or Control()
     log: RunLog | None = None
     if write_files:
+        prepare_run_dir(run_dir)
+        removed = remove_stale_temp_files(run_dir)
+        if removed:
+            notices.append(
+                Notice(f"removed {removed} temporary file(s) of interrupted saves in {run_dir}")
+            )
         log = RunLog(run_dir, notify=sink, on_recreated=control.save_checkpoint)
         notices.extend(log.notices)
     trainer = Trainer(
@@ -199,13 +195,6 @@ def open_run(
     )
     history = _history(progress) if checkpoint is not None else None
     return Run(trainer, trainer.control, run_dir, started, history, notices, log, threads)
-
-
-def _resume_dir(checkpoint: Checkpoint | None) -> Path | None:
-    """Continue writing beside the checkpoint when it lies in a run directory of ours."""
-    if checkpoint is None or checkpoint.source is None or checkpoint.is_bare_state_dict:
-        return None
-    return checkpoint.source.parent
 
 
 def _history(progress: Progress) -> HistoryRestored:
