@@ -21,7 +21,15 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from cnn_tui import __version__
-from cnn_tui.config import BOUNDS, DEVICES, SEED_BOUND, ConfigError, RunConfig, parse_bounded
+from cnn_tui.config import (
+    BOUNDS,
+    DATASET_NAMES,
+    DEVICES,
+    SEED_BOUND,
+    ConfigError,
+    RunConfig,
+    parse_bounded,
+)
 
 EXIT_BAD_INPUT = 2
 HPARAM_FLAGS = ("epochs", "batch_size", "test_batch_size", "lr", "momentum", "log_interval")
@@ -45,8 +53,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnn_tui.data import DATASETS
-
     parser = _Parser(
         prog="cnn-tui",
         description="Train the PyTorch MNIST tutorial's CNN and watch it learn in the terminal.",
@@ -63,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", help=f"random seed {SEED_BOUND.describe()} (tutorial: 1)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
     parser.add_argument(
-        "--dataset", choices=sorted(DATASETS), help="default: mnist (or the resumed run's)"
+        "--dataset", choices=sorted(DATASET_NAMES), help="default: mnist (or the resumed run's)"
     )
     parser.add_argument(
         "--data-dir",
@@ -178,13 +184,15 @@ def _run(args: argparse.Namespace) -> int:
 def _prepare(args: argparse.Namespace) -> tuple[Callable[[], int], bool]:
     """Everything before training: checkpoint, flags, run directory, data. Returns the
     front end, ready to start, and whether it is the headless one."""
-    from cnn_tui.data import DataError, load_data
-    from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
-    from cnn_tui.engine.rundir import RunDirError, prepare_run_dir, resolve_run_dir
-    from cnn_tui.engine.session import reserve_threads_for_engine, resolve_device
+    from cnn_tui.engine.device import reserve_threads_for_engine, resolve_device
 
     headless = args.headless or not sys.stdout.isatty()
     engine_threads = None if headless else reserve_threads_for_engine()
+    # torchvision (behind cnn_tui.data) takes seconds to import: not before the checks
+    from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
+    from cnn_tui.engine.rundir import RunDirError, prepare_run_dir, resolve_run_dir
+    from cnn_tui.idx import DataError
+
     try:
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         config = parse_run_config(args, checkpoint)
@@ -192,6 +200,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Callable[[], int], bool]:
         prepare_run_dir(run_dir, create=False)  # refuse a bad one before the data loads
         config = dataclasses.replace(config, run_dir=run_dir)
         device = resolve_device(config.device)
+        from cnn_tui.data import load_data
+
         data = load_data(
             config.dataset,
             device=str(device),
