@@ -38,8 +38,9 @@ from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData, load_data
 from cnn_tui.engine.checkpoint import Progress
 from cnn_tui.engine.control import Control
+from cnn_tui.engine.device import reserve_threads_for_engine
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
-from cnn_tui.engine.session import Run, open_run, reserve_threads_for_engine
+from cnn_tui.engine.session import Run, open_run
 from cnn_tui.headless import HeadlessPrinter
 from cnn_tui.tui.app import CnnTuiApp
 

@@ -3,17 +3,33 @@
 ``cnn-tui`` opens the monitor when stdout is a terminal and runs headless otherwise (or with
 ``--headless``). ``cnn-tui export RUN_DIR --csv`` turns a run's event log into CSV files.
 Every bad value ends in one line on stderr and exit status 2; bounds come from ``config``.
+The run directory is checked (and created) before any screen opens. SIGINT and SIGTERM
+before training starts (while data loads) end the process with one line and 130 / 143.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 from cnn_tui import __version__
-from cnn_tui.config import BOUNDS, DEVICES, SEED_BOUND, ConfigError, RunConfig, parse_bounded
+from cnn_tui.config import (
+    BOUNDS,
+    DATASET_NAMES,
+    DEVICES,
+    SEED_BOUND,
+    ConfigError,
+    RunConfig,
+    parse_bounded,
+)
 
 EXIT_BAD_INPUT = 2
 HPARAM_FLAGS = ("epochs", "batch_size", "test_batch_size", "lr", "momentum", "log_interval")
@@ -23,14 +39,20 @@ class UsageError(Exception):
     """Bad input from the user: one line, exit status 2."""
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM before training started (a BaseException: nothing may swallow it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnn_tui.data import DATASETS
-
     parser = _Parser(
         prog="cnn-tui",
         description="Train the PyTorch MNIST tutorial's CNN and watch it learn in the terminal.",
@@ -47,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", help=f"random seed {SEED_BOUND.describe()} (tutorial: 1)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
     parser.add_argument(
-        "--dataset", choices=sorted(DATASETS), help="default: mnist (or the resumed run's)"
+        "--dataset", choices=sorted(DATASET_NAMES), help="default: mnist (or the resumed run's)"
     )
     parser.add_argument(
         "--data-dir",
@@ -109,34 +131,77 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"cnn-tui: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Interrupted as stop:
+        name = signal.Signals(stop.signum).name
+        print(f"cnn-tui: stopped by {name} before training started", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print("cnn-tui: interrupted", file=sys.stderr)
         return 130
 
 
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Until training starts, SIGINT/SIGTERM raise :class:`Interrupted` (its front end then
+    installs its own handling); the previous handlers are back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _export(args: argparse.Namespace) -> int:
-    from cnn_tui.engine.runlog import RunLogError, export_csv
+    from cnn_tui.engine.export import RunLogError, export_csv
 
     try:
-        paths = export_csv(args.run_dir, args.out)
+        exported = export_csv(args.run_dir, args.out)
     except RunLogError as err:
         raise UsageError(str(err)) from None
-    for path in paths:
+    for note in exported.notes:
+        print(f"cnn-tui: note: {note}", file=sys.stderr)
+    for path in exported.paths:
         print(path)
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cnn_tui.data import DataError, load_data
-    from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
-    from cnn_tui.engine.session import reserve_threads_for_engine, resolve_device
+    with _signals_interrupt():
+        start, headless = _prepare(args)
+        if headless:  # run_headless takes the signals over from here
+            return start()
+    return start()  # the monitor handles its own signals
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Callable[[], int], bool]:
+    """Everything before training: checkpoint, flags, run directory, data. Returns the
+    front end, ready to start, and whether it is the headless one."""
+    from cnn_tui.engine.device import reserve_threads_for_engine, resolve_device
 
     headless = args.headless or not sys.stdout.isatty()
     engine_threads = None if headless else reserve_threads_for_engine()
+    # torchvision (behind cnn_tui.data) takes seconds to import: not before the checks
+    from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
+    from cnn_tui.engine.rundir import RunDirError, prepare_run_dir, resolve_run_dir
+    from cnn_tui.idx import DataError
+
     try:
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         config = parse_run_config(args, checkpoint)
+        run_dir = resolve_run_dir(config, checkpoint, config.dataset)
+        prepare_run_dir(run_dir, create=False)  # refuse a bad one before the data loads
+        config = dataclasses.replace(config, run_dir=run_dir)
         device = resolve_device(config.device)
+        from cnn_tui.data import load_data
+
         data = load_data(
             config.dataset,
             device=str(device),
@@ -144,7 +209,8 @@ def _run(args: argparse.Namespace) -> int:
             offline=config.offline,
             progress=_stderr_progress,
         )
-    except (CheckpointError, DataError) as err:
+        prepare_run_dir(run_dir)
+    except (CheckpointError, DataError, RunDirError) as err:
         raise UsageError(str(err)) from None
     except ConfigError as err:
         raise UsageError(f"--{err.field.replace('_', '-')} {err.reason}") from None
@@ -159,25 +225,31 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if headless:
-        return _run_headless(config, data, checkpoint, device)
+        from cnn_tui.engine.control import Control
+        from cnn_tui.headless import HeadlessPrinter
+
+        control = Control()
+        printer = HeadlessPrinter(sys.stdout, control)
+        run = _open_headless(config, data, checkpoint, device, printer, control)
+        return (lambda: _run_headless(run, printer)), True
     from cnn_tui.tui.launch import run_app
 
-    return run_app(config, data, checkpoint, device, engine_threads)
+    return (lambda: run_app(config, data, checkpoint, device, engine_threads)), False
 
 
 def _stderr_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _run_headless(config: RunConfig, data: Any, checkpoint: Any, device: Any) -> int:
-    from cnn_tui.engine.control import Control
+def _open_headless(
+    config: RunConfig, data: Any, checkpoint: Any, device: Any, printer: Any, control: Any
+) -> Any:
+    from cnn_tui.engine.privatefs import os_reason
+    from cnn_tui.engine.rundir import RunDirError
     from cnn_tui.engine.session import open_run
-    from cnn_tui.headless import HeadlessPrinter, run_headless
 
-    control = Control()
-    printer = HeadlessPrinter(sys.stdout, control)
     try:
-        run = open_run(
+        return open_run(
             config,
             data,
             printer,
@@ -186,6 +258,17 @@ def _run_headless(config: RunConfig, data: Any, checkpoint: Any, device: Any) ->
             control=control,
             visual_every=0,
         )
+    except RunDirError as err:
+        raise UsageError(str(err)) from None
     except OSError as err:
-        raise UsageError(f"cannot write the run directory ({err}): pass --run-dir") from None
+        where = err.filename or config.run_dir
+        raise UsageError(
+            f"cannot write the run directory ({where}: {os_reason(err)}): "
+            "pass --run-dir with a folder you can write"
+        ) from None
+
+
+def _run_headless(run: Any, printer: Any) -> int:
+    from cnn_tui.headless import run_headless
+
     return run_headless(run, printer)

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# data.DATASETS holds one spec for each, in this order; named here so that parsing flags and
+# checking a checkpoint need not import torchvision.
+DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist")
 Device = Literal["auto", "cpu", "cuda", "mps"]
 
 

@@ -4,7 +4,9 @@ Output matches the tutorial's script line for line (``Train Epoch: 1 [640/60000 
 ...`` and ``Test set: Avg. loss: ...``), framed by where the data came from and a final
 summary. Ctrl-C or SIGTERM asks the engine to stop; it saves a checkpoint and the process
 exits with 130 or 143, without a traceback. A diverged loss stops the run (there is nobody to
-lower the learning rate) with exit status 3.
+lower the learning rate) with exit status 3. A checkpoint or log that cannot be written (a
+full disk) stops it with exit status 4 and one line naming the file and the reason; the
+last checkpoint written is left intact.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from cnn_tui.engine.events import (
     RunStarted,
     RunState,
 )
+from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.engine.session import Run
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_WRITE_FAILED = 0, 1, 2, 3, 4
 
 
 def format_batch(e: BatchLogged) -> str:
@@ -96,7 +99,10 @@ class HeadlessPrinter:
             self._say(f"Hyperparameters changed: {event.summary}")
         elif isinstance(event, Diverged):
             self.diverged = event
-            self._say(f"Loss is {event.loss} at epoch {event.epoch}, batch {event.batch_index}")
+            if event.phase == "test":
+                self._say(f"Test loss is {event.loss} after epoch {event.epoch}")
+            else:
+                self._say(f"Loss is {event.loss} at epoch {event.epoch}, batch {event.batch_index}")
             self.control.stop()
         elif isinstance(event, (Notice, CommandRejected)):
             self._say(f"Note: {getattr(event, 'message', None) or getattr(event, 'reason', '')}")
@@ -146,17 +152,37 @@ def run_headless(run: Run, printer: HeadlessPrinter) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         state = run.run()
-    except Exception:  # the engine already emitted Failed; say it in one line
-        state = RunState.FAILED
+    except WriteFailed as err:
+        _tell(f"cnn-tui: error: {err}; {_after_write_failure(run)}", run)
+        return EXIT_WRITE_FAILED
+    except Exception as err:  # the engine already emitted Failed; say it in one line
+        details = f" (details in {run.error_report})" if run.error_report else ""
+        failure = printer.failure or f"{type(err).__name__}: {err}"
+        _tell(f"cnn-tui: training failed: {failure}{details}", run)
+        return EXIT_FAILED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if state is RunState.FAILED:
-        print(f"cnn-tui: training failed: {printer.failure}", file=sys.stderr)
-        return EXIT_FAILED
     printer._say(printer.summary(state, received[0] if received else None))
     if printer.diverged:
         return EXIT_DIVERGED
     if received:
         return 128 + int(getattr(signal, received[0]))
     return EXIT_OK
+
+
+def _after_write_failure(run: Run) -> str:
+    checkpoint = run.trainer.checkpoint_file
+    if checkpoint is not None and checkpoint.is_file():
+        return (
+            f"the run stopped and its last good checkpoint {checkpoint} is intact: "
+            f"make room (or fix the folder), then --resume {run.run_dir}"
+        )
+    return "the run stopped before its first checkpoint: make room (or fix the folder)"
+
+
+def _tell(line: str, run: Run) -> None:
+    """The failure in one line on stderr, and a second only if error.log failed too."""
+    print(line.replace("\n", " "), file=sys.stderr)
+    if run.report_problem:
+        print(f"cnn-tui: note: {run.report_problem}", file=sys.stderr)

@@ -168,12 +168,18 @@ class StateChanged:
 
 @dataclass(frozen=True, slots=True)
 class Diverged:
-    """The loss was NaN or infinite: that batch was not applied and the run paused."""
+    """The loss was NaN or infinite and the run paused.
+
+    ``phase`` "train": a training batch's loss; that batch was not applied. "test": a test
+    pass's average loss; the weights themselves have diverged and are kept out of
+    ``checkpoint.pt`` (any save goes to ``checkpoint-diverged.pt``).
+    """
 
     loss: float
     epoch: int
     batch_index: int
     examples_seen: int
+    phase: str = "train"  # "train" or "test"
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,5 +228,12 @@ class Tee:
     sinks: list[Sink] = field(default_factory=list)
 
     def __call__(self, event: Event) -> None:
+        """Every sink hears every event, even when one raises; then the first error is raised."""
+        error: Exception | None = None
         for sink in self.sinks:
-            sink(event)
+            try:
+                sink(event)
+            except Exception as err:
+                error = error or err
+        if error is not None:
+            raise error

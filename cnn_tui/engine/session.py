@@ -1,12 +1,16 @@
 """Opening a run: device, run directory, model and optimizer (fresh or resumed), event log.
 
 ``open_run`` is what both front ends call; it returns a :class:`Run` whose ``run()`` emits
-``RunStarted`` (and ``HistoryRestored`` on resume), trains, and closes the log.
+``RunStarted`` (and ``HistoryRestored`` on resume), trains, and closes the log. When the run
+fails, ``run()`` writes the traceback to ``error.log`` in the run directory (0600) and
+re-raises; if even that cannot be written, ``Run.report_problem`` says why, for the front end
+to tell. A failed write of the checkpoint or the log is
+:class:`~cnn_tui.engine.privatefs.WriteFailed`: the run stops rather than train on unsaved.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 import time
 import traceback
 from collections.abc import Callable
@@ -15,57 +19,18 @@ from pathlib import Path
 
 import torch
 
-from cnn_tui.config import ConfigError, RunConfig
+from cnn_tui.config import RunConfig
 from cnn_tui.data import LoadedData
 from cnn_tui.engine.checkpoint import CHECKPOINT_NAME, Checkpoint, Progress
 from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import Event, HistoryRestored, Notice, RunStarted, RunState, Tee
+from cnn_tui.engine.privatefs import WriteFailed, make_private_dir, os_reason, write_private_text
+from cnn_tui.engine.rundir import prepare_run_dir, remove_stale_temp_files, resolve_run_dir
 from cnn_tui.engine.runlog import RunLog
 from cnn_tui.engine.trainer import Trainer
 from cnn_tui.model import Net
 
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA, then MPS, then CPU; an unavailable choice is a ConfigError."""
-    mps = getattr(torch.backends, "mps", None)
-    mps_ok = bool(mps and mps.is_available())
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device", "cuda is not available on this machine: use --device cpu")
-    if name == "mps" and not mps_ok:
-        raise ConfigError("device", "mps is not available on this machine: use --device cpu")
-    return torch.device(name)
-
-
-def reserve_threads_for_engine() -> int:
-    """Make the calling (UI) thread single-threaded; return the threads the engine should use.
-
-    torch's CPU ops run on an OpenMP thread team owned by the thread that calls them. When
-    a second thread (the UI) also owns a team, libgomp sees more threads than cores and stops
-    spin-waiting between ops: training on a worker thread then ran at ~0.65× its speed on the
-    main thread (benchmarks/ui_overhead.py). A thread limited to one thread never starts a
-    team, so the worker's team keeps the cores to itself. Call before any torch work.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return threads
-
-
-def default_runs_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "cnn-tui" / "runs"
-
-
-def new_run_dir(dataset: str, base: Path | None = None) -> Path:
-    root = base or default_runs_dir()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = root / f"{stamp}-{dataset}"
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{stamp}-{dataset}-{n}"
-    return candidate
+ERROR_LOG_NAME = "error.log"
 
 
 @dataclass
@@ -78,27 +43,43 @@ class Run:
     notices: list[Notice]
     log: RunLog | None
     threads: int | None = None  # torch threads for the thread that calls run()
+    error_report: Path | None = None  # error.log, once a failure was written there
+    report_problem: str | None = None  # why error.log could not be written
 
     def run(self, *, linger: bool = False) -> RunState:
         if self.threads is not None:
             torch.set_num_threads(self.threads)
         sink = self.trainer.sink
-        sink(self.started)
-        for notice in self.notices:
-            sink(notice)
-        if self.history is not None:
-            sink(self.history)
         try:
+            sink(self.started)
+            for notice in self.notices:
+                sink(notice)
+            if self.history is not None:
+                sink(self.history)
             return self.trainer.run(linger=linger)
         except Exception:
-            report = self.run_dir / "error.log"
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(traceback.format_exc(), encoding="utf-8")
-            sink(Notice(f"the full error is in {report}", level="warning"))
+            self._report(traceback.format_exc())
             raise
         finally:
             if self.log is not None:
                 self.log.close()
+
+    def _report(self, details: str) -> None:
+        """Keep the details of a failure in error.log; never raise while doing so."""
+        report = self.run_dir / ERROR_LOG_NAME
+        try:
+            make_private_dir(self.run_dir)
+            write_private_text(report, details)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                report.unlink(missing_ok=True)  # an empty error.log would say nothing went wrong
+            self.report_problem = f"could not write the details to {report}: {os_reason(err)}"
+            notice = Notice(self.report_problem, level="warning")
+        else:
+            self.error_report = report
+            notice = Notice(f"the full error is in {report}", level="warning")
+        with contextlib.suppress(WriteFailed):  # the log failed; the front end heard it (Tee)
+            self.trainer.sink(notice)
 
 
 def open_run(
@@ -114,8 +95,12 @@ def open_run(
     write_files: bool = True,
     threads: int | None = None,
 ) -> Run:
-    """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``."""
-    run_dir = config.run_dir or _resume_dir(checkpoint) or new_run_dir(data.spec.name)
+    """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``.
+
+    Raises :class:`~cnn_tui.engine.rundir.RunDirError` for a run directory that cannot be
+    used and OSError if its event log cannot be opened.
+    """
+    run_dir = resolve_run_dir(config, checkpoint, data.spec.name)
     torch.manual_seed(config.seed)
     net = Net().to(device)
     hp = config.hparams
@@ -131,6 +116,8 @@ def open_run(
         if checkpoint.rng_state is not None:
             torch.set_rng_state(checkpoint.rng_state)
         progress = checkpoint.progress
+        if progress.probe_index >= len(data.test):
+            progress.probe_index = 0  # a checkpoint of a larger test split
         if checkpoint.is_bare_state_dict:
             notices.append(
                 Notice(f"loaded weights from {checkpoint.source}; training from epoch 1")
@@ -139,7 +126,17 @@ def open_run(
             notices.append(
                 Notice(f"this run already trained {hp.epochs} epochs: raise --epochs to continue")
             )
-    log = RunLog(run_dir) if write_files else None
+    control = control or Control()
+    log: RunLog | None = None
+    if write_files:
+        prepare_run_dir(run_dir)
+        removed = remove_stale_temp_files(run_dir)
+        if removed:
+            notices.append(
+                Notice(f"removed {removed} temporary file(s) of interrupted saves in {run_dir}")
+            )
+        log = RunLog(run_dir, notify=sink, on_recreated=control.save_checkpoint)
+        notices.extend(log.notices)
     trainer = Trainer(
         data,
         net,
@@ -147,7 +144,7 @@ def open_run(
         hp,
         seed=config.seed,
         sink=Tee([log, sink]) if log is not None else sink,
-        control=control or Control(),
+        control=control,
         checkpoint_file=run_dir / CHECKPOINT_NAME if write_files else None,
         progress=progress,
         visual_every=visual_every,
@@ -171,13 +168,6 @@ def open_run(
     )
     history = _history(progress) if checkpoint is not None else None
     return Run(trainer, trainer.control, run_dir, started, history, notices, log, threads)
-
-
-def _resume_dir(checkpoint: Checkpoint | None) -> Path | None:
-    """Continue writing beside the checkpoint when it lies in a run directory of ours."""
-    if checkpoint is None or checkpoint.source is None or checkpoint.is_bare_state_dict:
-        return None
-    return checkpoint.source.parent
 
 
 def _history(progress: Progress) -> HistoryRestored:

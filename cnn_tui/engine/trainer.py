@@ -14,6 +14,7 @@ logging batch.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from cnn_tui.config import ConfigError, HyperParams, check_live_epochs
 from cnn_tui.data import LoadedData
 from cnn_tui.engine import inference
-from cnn_tui.engine.checkpoint import Checkpoint, Progress, save_checkpoint
+from cnn_tui.engine.checkpoint import DIVERGED_NAME, Checkpoint, Progress, save_checkpoint
 from cnn_tui.engine.control import (
     Announce,
     Command,
@@ -49,6 +50,7 @@ from cnn_tui.engine.events import (
     RunState,
     StateChanged,
 )
+from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.model import Net
 
 Clock = Callable[[], float]
@@ -86,6 +88,9 @@ class Trainer:
         self.state = RunState.STARTING
         self._stepping = False
         self._diverged = False
+        # Why the weights must not go to checkpoint.pt (a test pass whose loss was not
+        # finite), until a later test pass is finite again; None: they may.
+        self._suspect: str | None = None
         self._order: tuple[int, torch.Tensor] | None = None
         self.sample_indices = inference.sample_indices(len(data.test), seed)
         self.viewer_probes: dict[int, int] = {}  # viewer id -> the test digit it chose
@@ -105,9 +110,23 @@ class Trainer:
                 if not self._wait_for_more_epochs():
                     return self._stop()
         except Exception as err:  # the views must hear of any failure, then it propagates
-            self.sink(Failed(f"{type(err).__name__}: {err}"))
-            self._set_state(RunState.FAILED, str(err))
+            if isinstance(err, WriteFailed):
+                self._salvage(err)
+            message = str(err) if isinstance(err, WriteFailed) else f"{type(err).__name__}: {err}"
+            with contextlib.suppress(WriteFailed):  # the log may be what failed
+                self.sink(Failed(message))
+                self._set_state(RunState.FAILED, message)
             raise
+
+    def _salvage(self, err: WriteFailed) -> None:
+        """The event log failed: save what was trained before the run stops, if we can."""
+        if self.checkpoint_file is None or err.path.name in (
+            self.checkpoint_file.name,
+            DIVERGED_NAME,
+        ):
+            return
+        with contextlib.suppress(WriteFailed):
+            self.save("stop")
 
     def _train_to_end(self) -> RunState:
         p = self.progress
@@ -203,9 +222,9 @@ class Trainer:
             )
         )
 
-    def _on_diverged(self, loss: float) -> None:
+    def _on_diverged(self, loss: float, phase: str = "train") -> None:
         p = self.progress
-        self.sink(Diverged(loss, p.epoch, p.batch_index, self.examples_seen))
+        self.sink(Diverged(loss, p.epoch, p.batch_index, self.examples_seen, phase))
         self._diverged = True
         self.control.pause()
 
@@ -226,10 +245,18 @@ class Trainer:
         p = self.progress
         seen = self.examples_seen
         p.last_tested = epoch
-        p.test_history.append([epoch, seen, loss_sum / total, correct, total])
-        self.sink(EpochTested(epoch, seen, loss_sum / total, correct, total, confusion, mistakes))
+        loss = loss_sum / total
+        self.sink(EpochTested(epoch, seen, loss, correct, total, confusion, mistakes))
         self._emit_visuals()
-        return True
+        if math.isfinite(loss):
+            p.test_history.append([epoch, seen, loss, correct, total])
+            self._suspect = None
+            return True
+        # The weights themselves have diverged: keep them from checkpoint.pt, and wait
+        # (DIVERGED) for a lower lr or a stop, as for a training loss that is not finite.
+        self._suspect = f"the test loss after epoch {epoch} is {loss}"
+        self._on_diverged(loss, phase="test")
+        return self._boundary()
 
     # -- commands -------------------------------------------------------------------------
     def _boundary(self, *, testing: bool = False) -> bool:
@@ -328,14 +355,28 @@ class Trainer:
         self.sink(probe if viewers is None else dataclasses.replace(probe, viewers=viewers))
 
     def save(self, reason: str) -> None:
-        """Checkpoint now; weights that diverged go beside the last good checkpoint, not over it."""
+        """Checkpoint now; weights that diverged go beside the last good checkpoint, not over it.
+
+        ``checkpoint.pt`` only ever holds weights a run can go on from with a lower lr:
+        finite ones, and not those of a test pass whose loss was not finite. A save that
+        fails raises :class:`WriteFailed`; the previous checkpoint is left as it was.
+        """
         if self.checkpoint_file is None:
             return
         file = self.checkpoint_file
-        if self._diverged:
-            file = file.with_name(f"{file.stem}-diverged{file.suffix}")
-        save_checkpoint(file, self.snapshot())
+        if not self._diverged and self._suspect is None and not self._weights_finite():
+            self._suspect = "the weights are not finite"
+            self.sink(Notice(f"{self._suspect}: saving them to {DIVERGED_NAME}", level="warning"))
+        if self._diverged or self._suspect is not None:
+            file = file.with_name(DIVERGED_NAME)
+        try:
+            save_checkpoint(file, self.snapshot())
+        except OSError as err:
+            raise WriteFailed(file, err) from err
         self.sink(CheckpointSaved(str(file), reason, self.progress.epoch, self.examples_seen))
+
+    def _weights_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.net.parameters())
 
     def snapshot(self) -> Checkpoint:
         return Checkpoint(
