@@ -54,7 +54,14 @@ class HParamValidator(Validator):
 class HParamsDialog(ModalScreen[dict[str, Any] | None]):
     """Returns ``{name: value}`` of the changed fields, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # A screen's own Tab binding runs only once the key has gone to the focused field and
+        # bubbled back up, by which time keys typed right after it have already been handed
+        # to that same field. A priority binding moves the focus before the next key is read.
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    ]
 
     def __init__(self, hparams: HyperParams, current_epoch: int) -> None:
         super().__init__()
