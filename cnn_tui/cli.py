@@ -170,22 +170,16 @@ def _stderr_progress(line: str) -> None:
 
 
 def _run_headless(config: RunConfig, data: Any, checkpoint: Any, device: Any) -> int:
-    from cnn_tui.engine.control import Control
-    from cnn_tui.engine.session import open_run
+    from cnn_tui.engine.events import Sink
+    from cnn_tui.engine.session import Run, open_run
     from cnn_tui.headless import HeadlessPrinter, run_headless
 
-    control = Control()
-    printer = HeadlessPrinter(sys.stdout, control)
-    try:
-        run = open_run(
-            config,
-            data,
-            printer,
-            device=device,
-            checkpoint=checkpoint,
-            control=control,
-            visual_every=0,
-        )
-    except OSError as err:
-        raise UsageError(f"cannot write the run directory ({err}): pass --run-dir") from None
-    return run_headless(run, printer)
+    def open_session(sink: Sink) -> Run:
+        try:
+            return open_run(
+                config, data, sink, device=device, checkpoint=checkpoint, visual_every=0
+            )
+        except OSError as err:
+            raise UsageError(f"cannot write the run directory ({err}): pass --run-dir") from None
+
+    return run_headless(open_session, HeadlessPrinter(sys.stdout))
