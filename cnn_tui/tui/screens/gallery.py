@@ -181,6 +181,7 @@ class GalleryScreen(ModalScreen[None]):
     #gallery { margin: 1 2; border: round $accent; background: $surface; padding: 0 1; }
     #gallery-title { text-style: bold; }
     #gallery-help, #gallery-note { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    GalleryScreen.-ascii #gallery-help, GalleryScreen.-ascii #gallery-note { text-overflow: clip; }
     #gallery-empty { height: 1fr; content-align: center middle; }
     """
     BINDINGS = [
@@ -267,6 +268,7 @@ class GalleryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         self.glyphs = glyphs_of(self.app)
+        self.set_class(self.glyphs.ascii, "-ascii")
         with Vertical(id="gallery"):
             yield Static(self.heading(), id="gallery-title", markup=False)
             yield Static(self.help_text(), id="gallery-help", markup=False)
