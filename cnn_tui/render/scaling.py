@@ -103,7 +103,8 @@ def normalize(array: FloatArray, low: float, high: float, *, signed: bool) -> Fl
     if span <= 0 or not np.isfinite(span):
         return np.zeros_like(array, dtype=np.float32)
     out = (array - np.float32(low)) * np.float32(1.0 / span)
-    return np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
+    unit: FloatArray = np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
+    return unit
 
 
 def quantize(unit: FloatArray, *, signed: bool) -> LevelArray:

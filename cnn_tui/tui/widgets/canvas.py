@@ -126,7 +126,8 @@ class DigitCanvas(GlyphWidget, can_focus=True):
     @property
     def image(self) -> UInt8Array:
         """A copy of the drawing: (28, 28) uint8, 0 black to 255 white."""
-        return self._image.copy()
+        copy: UInt8Array = self._image.copy()
+        return copy
 
     def paint(self, x: int, y: int) -> bool:
         """Ink the brush centred on pixel (x, y); True if any pixel changed."""
