@@ -1,9 +1,9 @@
 """The ``?`` screen: every key, read from the bindings themselves, and where the run writes.
 
-Each section lists the bindings of some classes (the app, a screen, the widgets of its
-panes) the way Textual's own key panel does: one row per help text, its keys as the app
-displays them (``App.get_key_display``). A binding's help text is its ``tooltip`` (which the
-footer shows on hover) or else its description, so a new binding shows up here by itself.
+Each section lists some bindings (the app's, a screen's, its panes' widgets') much as
+Textual's own key panel does, with one row per help text and its keys as the app displays
+them (``App.get_key_display``). A binding's help text is its ``tooltip`` (which the footer
+shows on hover) or else its description, so a new binding shows up here by itself.
 """
 
 from __future__ import annotations

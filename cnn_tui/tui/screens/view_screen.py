@@ -10,8 +10,8 @@ from cnn_tui.tui.widgets.base import ViewWidget
 
 
 class ViewScreen(Screen[None]):
-    """A screen of :class:`ViewWidget`\\ s, synced by the app's redraw timer; ``a``
-    switches the app between ASCII and Unicode with colour."""
+    """A screen of view widgets, synced by the app's redraw timer; ``a`` switches the app
+    between ASCII and Unicode with colour."""
 
     BINDINGS = [
         Binding("a", "app.toggle_glyphs", "ASCII", show=False, tooltip="ASCII / Unicode and colour")

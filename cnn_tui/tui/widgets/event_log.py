@@ -17,7 +17,9 @@ LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
 class EventLog(ViewWidget, RichLog):
     """Textual's log, wrapped to the width, fed the view's new lines once a second."""
 
-    DEFAULT_CSS = "EventLog { background: transparent; scrollbar-size-vertical: 1; }"
+    # No scrollbar: it would take a column from lines already wrapped to the full width, and
+    # the newest lines, at the bottom, are what the panel is for (the wheel still scrolls).
+    DEFAULT_CSS = "EventLog { background: transparent; scrollbar-size-vertical: 0; }"
     DRAWS = Part.LOG
     EVERY = 1.0
 
