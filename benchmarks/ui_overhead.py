@@ -117,7 +117,7 @@ def open_measured(
 
 def headless(data: LoadedData, run_dir: Path, steps: int) -> float:
     with open(os.devnull, "w") as devnull:
-        printer = HeadlessPrinter(devnull, Control())
+        printer = HeadlessPrinter(devnull)
         run, watch = open_measured(data, run_dir, printer, steps, visual_every=0)
         run.run()
     return watch.samples_per_second

@@ -225,13 +225,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Callable[[], int], bool]:
             file=sys.stderr,
         )
     if headless:
-        from cnn_tui.engine.control import Control
-        from cnn_tui.headless import HeadlessPrinter
-
-        control = Control()
-        printer = HeadlessPrinter(sys.stdout, control)
-        run = _open_headless(config, data, checkpoint, device, printer, control)
-        return (lambda: _run_headless(run, printer)), True
+        return (lambda: _run_headless(config, data, checkpoint, device)), True
     from cnn_tui.tui.launch import run_app
 
     return (lambda: run_app(config, data, checkpoint, device, engine_threads)), False
@@ -241,34 +235,25 @@ def _stderr_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _open_headless(
-    config: RunConfig, data: Any, checkpoint: Any, device: Any, printer: Any, control: Any
-) -> Any:
+def _run_headless(config: RunConfig, data: Any, checkpoint: Any, device: Any) -> int:
+    from cnn_tui.engine.events import Sink
     from cnn_tui.engine.privatefs import os_reason
     from cnn_tui.engine.rundir import RunDirError
-    from cnn_tui.engine.session import open_run
+    from cnn_tui.engine.session import Run, open_run
+    from cnn_tui.headless import HeadlessPrinter, run_headless
 
-    try:
-        return open_run(
-            config,
-            data,
-            printer,
-            device=device,
-            checkpoint=checkpoint,
-            control=control,
-            visual_every=0,
-        )
-    except RunDirError as err:
-        raise UsageError(str(err)) from None
-    except OSError as err:
-        where = err.filename or config.run_dir
-        raise UsageError(
-            f"cannot write the run directory ({where}: {os_reason(err)}): "
-            "pass --run-dir with a folder you can write"
-        ) from None
+    def open_session(sink: Sink) -> Run:
+        try:
+            return open_run(
+                config, data, sink, device=device, checkpoint=checkpoint, visual_every=0
+            )
+        except RunDirError as err:
+            raise UsageError(str(err)) from None
+        except OSError as err:
+            where = err.filename or config.run_dir
+            raise UsageError(
+                f"cannot write the run directory ({where}: {os_reason(err)}): "
+                "pass --run-dir with a folder you can write"
+            ) from None
 
-
-def _run_headless(run: Any, printer: Any) -> int:
-    from cnn_tui.headless import run_headless
-
-    return run_headless(run, printer)
+    return run_headless(open_session, HeadlessPrinter(sys.stdout))

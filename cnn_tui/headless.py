@@ -2,11 +2,12 @@
 
 Output matches the tutorial's script line for line (``Train Epoch: 1 [640/60000 (1%)]\\tLoss:
 ...`` and ``Test set: Avg. loss: ...``), framed by where the data came from and a final
-summary. Ctrl-C or SIGTERM asks the engine to stop; it saves a checkpoint and the process
-exits with 130 or 143, without a traceback. A diverged loss stops the run (there is nobody to
-lower the learning rate) with exit status 3. A checkpoint or log that cannot be written (a
-full disk) stops it with exit status 4 and one line naming the file and the reason; the
-last checkpoint written is left intact.
+summary. The printer only prints; :func:`run_headless` decides: Ctrl-C or SIGTERM asks the
+engine to stop (it saves a checkpoint and the process exits with 130 or 143, without a
+traceback), and a diverged loss stops the run (there is nobody to lower the learning rate)
+with exit status 3 — unless viewers may attach to lower it (a run in the background). A
+checkpoint or log that cannot be written (a full disk) stops it with exit status 4 and one
+line naming the file and the reason; the last checkpoint written is left intact.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TextIO
 
-from cnn_tui.engine.control import Control
+from typing_extensions import assert_never
+
 from cnn_tui.engine.events import (
     BatchLogged,
     CheckpointSaved,
@@ -31,11 +33,16 @@ from cnn_tui.engine.events import (
     HistoryRestored,
     HParamsChanged,
     Notice,
+    ProbeTaken,
     RunStarted,
     RunState,
+    SamplesPredicted,
+    Sink,
+    StateChanged,
 )
 from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.engine.session import Run
+from cnn_tui.phrases import duration
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_WRITE_FAILED = 0, 1, 2, 3, 4
 
@@ -60,7 +67,6 @@ class HeadlessPrinter:
     """Prints each event a person reading a log would want, in the tutorial's words."""
 
     out: TextIO
-    control: Control
     clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
@@ -74,44 +80,53 @@ class HeadlessPrinter:
         self.first_batch: BatchLogged | None = None
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, BatchLogged):
-            self.first_batch = self.first_batch or event
-            self.last_batch = event
-            self._say(format_batch(event))
-        elif isinstance(event, EpochTested):
-            self.last_test = event
-            self._say(format_test(event))
-        elif isinstance(event, RunStarted):
-            self.first_seen = event.examples_seen
-            self._say(f"Data: {event.dataset}, {event.source_detail}")
-            self._say(f"Device: {event.device} · run directory: {event.run_dir}")
-            if event.resumed_from:
-                self._say(
-                    f"Resumed from {event.resumed_from} at epoch {event.epoch} "
-                    f"({event.examples_seen} examples seen)"
-                )
-        elif isinstance(event, HistoryRestored) and event.tests:
-            epoch, _, loss, correct, total = event.tests[-1]
-            self._say(f"Last test (epoch {epoch}): loss {loss:.4f}, {correct}/{total}")
-        elif isinstance(event, CheckpointSaved):
-            self.checkpoint = event.path
-        elif isinstance(event, HParamsChanged):
-            self._say(f"Hyperparameters changed: {event.summary}")
-        elif isinstance(event, Diverged):
-            self.diverged = event
-            if event.phase == "test":
-                self._say(f"Test loss is {event.loss} after epoch {event.epoch}")
-            else:
-                self._say(f"Loss is {event.loss} at epoch {event.epoch}, batch {event.batch_index}")
-            self.control.stop()
-        elif isinstance(event, (Notice, CommandRejected)):
-            self._say(f"Note: {getattr(event, 'message', None) or getattr(event, 'reason', '')}")
-        elif isinstance(event, Failed):
-            self.failure = event.message
+        match event:
+            case BatchLogged():
+                self.first_batch = self.first_batch or event
+                self.last_batch = event
+                self._say(format_batch(event))
+            case EpochTested():
+                self.last_test = event
+                self._say(format_test(event))
+            case RunStarted():
+                self.first_seen = event.examples_seen
+                self._say(f"Data: {event.dataset}, {event.source_detail}")
+                self._say(f"Device: {event.device} · run directory: {event.run_dir}")
+                if event.resumed_from:
+                    self._say(
+                        f"Resumed from {event.resumed_from} at epoch {event.epoch} "
+                        f"({event.examples_seen} examples seen)"
+                    )
+            case HistoryRestored():
+                if event.tests:
+                    epoch, _, loss, correct, total = event.tests[-1]
+                    self._say(f"Last test (epoch {epoch}): loss {loss:.4f}, {correct}/{total}")
+            case CheckpointSaved():
+                self.checkpoint = event.path
+            case HParamsChanged():
+                self._say(f"Hyperparameters changed: {event.summary}")
+            case Diverged():
+                self.diverged = event
+                if event.phase == "test":
+                    self._say(f"Test loss is {event.loss} after epoch {event.epoch}")
+                else:
+                    self._say(
+                        f"Loss is {event.loss} at epoch {event.epoch}, batch {event.batch_index}"
+                    )
+            case Notice():
+                self._say(f"Note: {event.message}")
+            case CommandRejected():
+                self._say(f"Note: {event.reason}")
+            case Failed():
+                self.failure = event.message
+            case SamplesPredicted() | ProbeTaken() | StateChanged():
+                pass  # pictures, and states the lines above already tell
+            case _:
+                assert_never(event)
 
     def summary(self, state: RunState, interrupted: str | None) -> str:
         elapsed = self.clock() - self.began
-        parts = [f"{_duration(elapsed)}"]
+        parts = [duration(elapsed)]
         if self.first_batch and self.last_batch and self.last_batch is not self.first_batch:
             examples = self.last_batch.examples_seen - self.first_batch.examples_seen
             seconds = self.last_batch.train_seconds - self.first_batch.train_seconds
@@ -134,14 +149,27 @@ class HeadlessPrinter:
         print(line, file=self.out, flush=True)
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
+def run_headless(
+    open_session: Callable[[Sink], Run],
+    printer: HeadlessPrinter,
+    *,
+    linger: bool = False,
+    stop_on_divergence: bool = True,
+) -> int:
+    """Open the run with ``printer`` as its sink and run it to the end, a signal or a
+    diverged loss; print the summary; return the exit status.
 
-
-def run_headless(run: Run, printer: HeadlessPrinter) -> int:
-    """Run to the end (or a signal); print the summary; return the exit status."""
+    ``linger``: once done, wait for more epochs (a viewer's ``r``) or a stop, as a run in
+    the background does; ``stop_on_divergence``: False where a viewer can lower lr instead.
+    """
     received: list[str] = []
+
+    def sink(event: Event) -> None:
+        printer(event)
+        if isinstance(event, Diverged) and stop_on_divergence:  # nobody to lower lr
+            run.control.stop()
+
+    run = open_session(sink)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if not received:
@@ -151,7 +179,7 @@ def run_headless(run: Run, printer: HeadlessPrinter) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        state = run.run()
+        state = run.run(linger=linger)
     except WriteFailed as err:
         _tell(f"cnn-tui: error: {err}; {_after_write_failure(run)}", run)
         return EXIT_WRITE_FAILED
@@ -164,7 +192,7 @@ def run_headless(run: Run, printer: HeadlessPrinter) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     printer._say(printer.summary(state, received[0] if received else None))
-    if printer.diverged:
+    if printer.diverged and stop_on_divergence:
         return EXIT_DIVERGED
     if received:
         return 128 + int(getattr(signal, received[0]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import signal
@@ -14,8 +15,9 @@ import pytest
 
 from cnn_tui.cli import main
 from cnn_tui.engine.checkpoint import load_checkpoint
-from cnn_tui.engine.events import BatchLogged, EpochTested
-from cnn_tui.headless import format_batch, format_test
+from cnn_tui.engine.control import Control
+from cnn_tui.engine.events import BatchLogged, Diverged, EpochTested, RunState, Sink
+from cnn_tui.headless import EXIT_DIVERGED, HeadlessPrinter, format_batch, format_test, run_headless
 
 TRAIN_LINE = re.compile(r"^Train Epoch: (\d+) \[(\d+)/6000 \((\d+)%\)\]\tLoss: \d+\.\d{6}$")
 
@@ -126,3 +128,25 @@ def test_engine_imports_no_textual_or_rich() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class DivergingRun:
+    """A stand-in run whose loss is NaN at its first batch; it checks that it was stopped."""
+
+    error_report = report_problem = None
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink, self.control = sink, Control()
+
+    def run(self, *, linger: bool = False) -> RunState:
+        self.sink(Diverged(float("nan"), 1, 0, 0))
+        assert self.control.stop_requested  # at once: the engine would wait, paused
+        return RunState.STOPPED
+
+
+def test_a_diverged_loss_stops_a_headless_run_with_status_3() -> None:
+    out = io.StringIO()
+    assert run_headless(DivergingRun, HeadlessPrinter(out)) == EXIT_DIVERGED  # type: ignore[arg-type]
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Loss is nan at epoch 1, batch 0"
+    assert lines[-1].startswith("Diverged: the loss is not finite")

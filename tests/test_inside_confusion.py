@@ -16,15 +16,16 @@ import numpy.typing as npt
 import pytest
 from rich.console import Console
 from rich.segment import Segment
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer
 
 from cnn_tui.engine.events import EpochTested, Event, RunStarted
-from cnn_tui.render import Heatmap
+from cnn_tui.render import ASCII, UNICODE, Glyphs, Heatmap
 from cnn_tui.render.confusion import ConfusionPicture
+from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.replay import Recording, final_view
 from cnn_tui.tui.screens.gallery import DigitWall, GalleryScreen, mistakes_for
 from cnn_tui.tui.view import RunView
@@ -66,16 +67,17 @@ def last_test(view: RunView) -> EpochTested:
     return view.last_test
 
 
-class MatrixHost(App[object]):
-    """The panel at a pane's size, synced and focused as the inside screen does."""
+class MatrixHost(GlyphsApp[object]):
+    """The panel at a pane's size, synced and focused as the inside screen does, which
+    also opens the gallery of a chosen cell."""
 
-    def __init__(self, view: RunView, pane: tuple[int, int], *, ascii: bool = False) -> None:
+    def __init__(self, view: RunView, pane: tuple[int, int], *, glyphs: Glyphs = UNICODE) -> None:
         super().__init__()
-        self.view, self.pane, self.ascii = view, pane, ascii
+        self.view, self.pane, self.glyphs = view, pane, glyphs
         self.chosen: list[tuple[int, int]] = []
 
     def compose(self) -> ComposeResult:
-        yield ConfusionMatrix(ascii=self.ascii, id="matrix")
+        yield ConfusionMatrix(id="matrix")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -86,14 +88,15 @@ class MatrixHost(App[object]):
 
     def on_confusion_matrix_cell_chosen(self, message: ConfusionMatrix.CellChosen) -> None:
         self.chosen.append((message.true, message.predicted))
+        self.push_screen(GalleryScreen.of_cell(message))
 
 
-class GalleryHost(App[object]):
+class GalleryHost(GlyphsApp[object]):
     """A GalleryScreen built from plain data, with no engine and no matrix."""
 
-    def __init__(self, screen: GalleryScreen) -> None:
+    def __init__(self, screen: GalleryScreen, glyphs: Glyphs = UNICODE) -> None:
         super().__init__()
-        self.gallery = screen
+        self.gallery, self.glyphs = screen, glyphs
 
     def on_mount(self) -> None:
         self.push_screen(self.gallery)
@@ -128,10 +131,12 @@ def expected_accuracy(confusion: tuple[tuple[int, ...], ...]) -> list[str]:
     ]
 
 
-def on_matrix(view: RunView, body: MatrixBody, *, size: Sizes = WIDE, ascii: bool = False) -> None:
+def on_matrix(
+    view: RunView, body: MatrixBody, *, size: Sizes = WIDE, glyphs: Glyphs = UNICODE
+) -> None:
     """Drive a MatrixHost at ``size`` (terminal, pane) through ``body``."""
     terminal, pane = size
-    host = MatrixHost(view, pane, ascii=ascii)
+    host = MatrixHost(view, pane, glyphs=glyphs)
 
     async def run(pilot: Pilot[object]) -> None:
         await pilot.pause()
@@ -281,7 +286,7 @@ def test_ascii_mode_is_pure_ascii_and_marks_the_diagonal(view: RunView) -> None:
         assert any("true 2 -> predicted 1: 58 of 116 (50.0%) - Enter" in line for line in lines)
 
     for size in (WIDE, COMPACT):
-        on_matrix(view, body, size=size, ascii=True)
+        on_matrix(view, body, size=size, glyphs=ASCII)
 
 
 FASHION = (
@@ -310,12 +315,12 @@ def untrained_full_mnist() -> list[list[int]]:
 
 
 @pytest.mark.parametrize("size", [(120, 34), (80, 18), (60, 14), (40, 12), (20, 5), (1, 1), (0, 0)])
-@pytest.mark.parametrize("ascii", [False, True], ids=["colour", "ascii"])
-def test_picture_fits_any_size_with_long_names(size: tuple[int, int], ascii: bool) -> None:
+@pytest.mark.parametrize("glyphs", [UNICODE, ASCII], ids=["colour", "ascii"])
+def test_picture_fits_any_size_with_long_names(size: tuple[int, int], glyphs: Glyphs) -> None:
     width, height = size
     confusion = untrained_full_mnist()
     picture = ConfusionPicture(
-        confusion, FASHION, title="t", cursor=(3, 5), width=width, height=height, ascii=ascii
+        confusion, FASHION, title="t", cursor=(3, 5), width=width, height=height, glyphs=glyphs
     )
     console = Console(width=max(1, width), color_system=None)
     lines = console.render_lines(picture, console.options, pad=False)
@@ -341,9 +346,7 @@ def test_mistakes_for_keeps_one_pair_most_confident_first(view: RunView) -> None
     assert mistakes_for(test, 3, 3) == [] and mistakes_for(test, 1, 0) == []
 
 
-def gallery_of(
-    view: RunView, true: int, predicted: int, *, images: bool = True, ascii: bool = False
-) -> GalleryScreen:
+def gallery_of(view: RunView, true: int, predicted: int, *, images: bool = True) -> GalleryScreen:
     """A gallery built from plain data: the whole pass's mistakes, the images, the names."""
     test = last_test(view)
     return GalleryScreen(
@@ -352,14 +355,16 @@ def gallery_of(
         test.mistakes,
         view.test_images if images else None,
         view.classes,
-        ascii=ascii,
         correct=test.confusion[true][true],
         epoch=test.epoch,
     )
 
 
 def on_gallery(
-    gallery: GalleryScreen, body: GalleryBody, size: tuple[int, int] = (120, 40)
+    gallery: GalleryScreen,
+    body: GalleryBody,
+    size: tuple[int, int] = (120, 40),
+    glyphs: Glyphs = UNICODE,
 ) -> None:
     async def run(pilot: Pilot[object]) -> None:
         await pilot.pause()
@@ -367,7 +372,7 @@ def on_gallery(
         if inspect.isawaitable(result):
             await result
 
-    drive(GalleryHost(gallery), run, size)
+    drive(GalleryHost(gallery, glyphs), run, size)
 
 
 @pytest.mark.parametrize("pair", [(4, 7), (0, 6)], ids=["33-digits", "4-digits"])
@@ -396,13 +401,13 @@ def test_gallery_draws_exactly_the_pairs_test_images(
         for k, index in enumerate(by_confidence[: wall.per_row]):
             left = k * step + (wall.tile_width - wall.pixels) // 2
             shown = [line[left : left + wall.pixels] for line in lines[1 : wall.tile_height]]
-            art = Heatmap(pixels(index, wall.pixels), vmin=0, vmax=255, ascii=True)
+            art = Heatmap(pixels(index, wall.pixels), vmin=0, vmax=255, glyphs=ASCII)
             assert shown == [line[0].text for line in art.lines()]
             confidence = next(m.confidence for m in wanted if m.index == index)
             caption = lines[0][k * step : k * step + wall.tile_width].strip()
             assert caption == f"#{index} {confidence:.0%}"
 
-    on_gallery(gallery_of(view, *pair, ascii=True), body, size)
+    on_gallery(gallery_of(view, *pair), body, size, glyphs=ASCII)
 
 
 def test_gallery_explains_an_empty_cell(view: RunView) -> None:
@@ -464,7 +469,7 @@ def test_gallery_text_is_pure_ascii_in_ascii_mode(view: RunView) -> None:
         for widget in gallery.query("#gallery-title, #gallery-help, #gallery-wall"):
             assert all(line.isascii() for line in text_of(widget))
 
-    on_gallery(gallery_of(view, 4, 7, ascii=True), body)
+    on_gallery(gallery_of(view, 4, 7), body, glyphs=ASCII)
 
 
 def test_tiny_terminals_do_not_break_either(view: RunView) -> None:
@@ -491,7 +496,7 @@ def test_snapshot_matrix(snap_compare: SnapCompare, view: RunView, size: Sizes) 
 
 
 def test_snapshot_matrix_ascii(snap_compare: SnapCompare, view: RunView) -> None:
-    assert snap_compare(MatrixHost(view, (120, 34), ascii=True), terminal_size=(120, 40))
+    assert snap_compare(MatrixHost(view, (120, 34), glyphs=ASCII), terminal_size=(120, 40))
 
 
 @pytest.mark.parametrize("size", [WIDE, COMPACT], ids=["120x40", "80x24"])

@@ -21,10 +21,13 @@ from cnn_tui.config import HyperParams
 from cnn_tui.data import DATASETS, normalize
 from cnn_tui.engine.events import ProbeTaken, RunStarted
 from cnn_tui.model import Net, probe
+from cnn_tui.render import ASCII, UNICODE
 from cnn_tui.render.drawing import blank, cell_to_pixel, line, stamp
+from cnn_tui.render.tiling import fit_answer
+from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.canvas import START, DigitCanvas
-from cnn_tui.tui.widgets.drawn import HINT, DrawnPrediction, DrawPanel, choose_layout
+from cnn_tui.tui.widgets.drawn import HINT, DrawnPrediction, DrawPanel
 from tests.helpers import drive
 
 SnapCompare = Callable[..., bool]
@@ -75,12 +78,13 @@ class CanvasApp(App[None]):
         self.received.append(message)
 
 
-class PanelApp(App[None]):
+class PanelApp(GlyphsApp[None]):
     """The panel at the pane size the Inside screen gives it (terminal minus 6 lines)."""
 
     def __init__(self, *, ascii: bool = False, pane_height: int | None = None) -> None:
         super().__init__()
-        self.panel = DrawPanel(ascii=ascii, id="draw")
+        self.panel = DrawPanel(id="draw")
+        self.glyphs = ASCII if ascii else UNICODE
         self.pane_height = pane_height
 
     def compose(self) -> ComposeResult:
@@ -360,13 +364,13 @@ def test_hint_before_drawing_waiting_after_and_hint_again_when_cleared() -> None
     async def body(pilot: Pilot[object], widget: DrawnPrediction) -> None:
         hint = HINT.splitlines()
         assert (await shown(pilot))[: len(hint)] == hint
-        widget.set_canvas_blank(False)
+        widget.canvas_blank = False
         assert (await shown(pilot))[0] == "asking the network..."
         view = RunView()
         view.apply(known_probe(PROBS))
         widget.sync(view, None)
         assert (await shown(pilot))[0].startswith("pred 7")
-        widget.set_canvas_blank(True)
+        widget.canvas_blank = True
         assert (await shown(pilot))[: len(hint)] == hint
 
     run_prediction(body)
@@ -380,18 +384,18 @@ def test_prediction_redraws_within_its_short_interval() -> None:
         view.apply(known_probe(PROBS[::-1]))  # the next answer: 2 now
         widget.sync(view, 10.1)
         assert (await shown(pilot))[0].startswith("pred 7")  # too soon
-        widget.sync(view, 10.0 + DrawnPrediction.REDRAW_INTERVAL)
+        widget.sync(view, 10.0 + DrawnPrediction.EVERY)
         assert (await shown(pilot))[0].startswith("pred 2")
 
     run_prediction(body)
 
 
 def test_layout_fits_all_ten_maps_at_both_pane_sizes() -> None:
-    beside, fit = choose_layout(10, 88, 34)
+    beside, fit = fit_answer(10, 88, 34)
     assert not beside and fit.pixels == 12 and fit.capacity >= 10
-    beside, fit = choose_layout(10, 88, 36)  # beside would fit 12 too: under wins the tie
+    beside, fit = fit_answer(10, 88, 36)  # beside would fit 12 too: under wins the tie
     assert not beside and fit.pixels == 12
-    beside, fit = choose_layout(10, 48, 18)
+    beside, fit = fit_answer(10, 48, 18)
     assert beside and fit.pixels == 6 and fit.capacity >= 10
 
 
@@ -407,7 +411,7 @@ async def answer(pilot: Pilot[object]) -> None:
     assert isinstance(app, PanelApp)
     view = RunView()
     view.apply(drawn_probe(app.panel.canvas.image, examples_seen=0))
-    app.panel.sync(view, None)
+    app.panel.prediction.sync(view, None)
     await pilot.pause()
 
 

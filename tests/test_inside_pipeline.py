@@ -16,18 +16,19 @@ from collections.abc import Awaitable, Callable
 import pytest
 import torch
 from rich.console import Console, Group
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from cnn_tui.engine.events import Event, ProbeTaken
 from cnn_tui.model import STAGES
-from cnn_tui.render import Grid, Heatmap
+from cnn_tui.render import ASCII, UNICODE, Glyphs, Heatmap, TileGrid
 from cnn_tui.render.stage_fit import plan
+from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.replay import Recording, final_view
 from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
+from cnn_tui.tui.widgets.base import ViewWidget
 from cnn_tui.tui.widgets.filters import FilterView
 from cnn_tui.tui.widgets.pipeline import ROWS, PipelineView, shape_text, stage_rows
 from tests.helpers import drive
@@ -48,14 +49,14 @@ def view(events: list[Event]) -> RunView:
     return final_view(events)
 
 
-class Host(App[object]):
+class Host(GlyphsApp[object]):
     """One panel under a stand-in for the Inside screen's status line and tabs."""
 
     CSS = f"#chrome {{ height: {CHROME - 1}; color: $text-muted; }} #panel {{ height: 1fr; }}"
 
-    def __init__(self, panel: Widget, view: RunView) -> None:
+    def __init__(self, panel: Widget, view: RunView, glyphs: Glyphs = UNICODE) -> None:
         super().__init__()
-        self.panel, self.view = panel, view
+        self.panel, self.view, self.glyphs = panel, view, glyphs
 
     def compose(self) -> ComposeResult:
         yield Static("(status line and tabs of the Inside screen)", id="chrome")
@@ -68,7 +69,7 @@ class Host(App[object]):
         self.redraw()
 
     def redraw(self) -> None:
-        assert isinstance(self.panel, ViewSync)
+        assert isinstance(self.panel, ViewWidget)
         self.panel.sync(self.view, None)
 
 
@@ -85,12 +86,13 @@ def in_host(
     view: RunView,
     body: Callable[[Pilot[object], Widget], Awaitable[None]],
     size: tuple[int, int] = (120, 40),
+    glyphs: Glyphs = UNICODE,
 ) -> None:
     async def run(pilot: Pilot[object]) -> None:
         await pilot.pause()
         await body(pilot, panel)
 
-    drive(Host(panel, view), run, size)
+    drive(Host(panel, view, glyphs), run, size)
 
 
 def caption_positions(text: str) -> dict[str, tuple[int, int]]:
@@ -210,9 +212,9 @@ class CountingPipeline(PipelineView):
         super().__init__(source=source)
         self.taken: list[ProbeTaken | None] = []
 
-    def take(self, view: RunView) -> None:
-        super().take(view)
-        self.taken.append(self._probe)
+    def show(self, view: RunView) -> None:
+        super().show(view)
+        self.taken.append(view.drawn_probe if self.source == "drawn" else view.probe)
 
 
 def test_pipeline_redraws_on_a_new_probe_and_only_then(events: list[Event]) -> None:
@@ -236,7 +238,7 @@ def test_pipeline_redraws_on_a_new_probe_and_only_then(events: list[Event]) -> N
     assert drawn.taken == [None]
     view.apply(drawn_from(probes[-1], 3))
     widget.sync(view, 20.0)  # ...and the test view ignores drawings
-    drawn.sync(view, 12.1)  # a drawing shows at once
+    drawn.sync(view, 12.1)  # the drawn view last redrew at 10.0: a drawing shows
     assert len(widget.taken) == 2
     assert drawn.taken == [None, view.drawn_probe]
 
@@ -250,7 +252,7 @@ def test_pipeline_never_crashes_when_small(view: RunView) -> None:
             await pilot.pause()
 
         in_host(PipelineView(id="panel"), view, body, size=size)
-    assert plan(stage_rows(False), 20, 5) is None
+    assert plan(stage_rows(UNICODE), 20, 5) is None
 
 
 def test_a_diverged_network_still_draws(view: RunView) -> None:
@@ -275,7 +277,7 @@ def test_a_diverged_network_still_draws(view: RunView) -> None:
 
 
 def test_layout_plan_keeps_every_stage_at_the_pane_sizes() -> None:
-    one = plan(stage_rows(False), 120, 33)
+    one = plan(stage_rows(UNICODE), 120, 33)
     assert one is not None and len(one.pages) == 1
     rows = [tuple(s.name for s in row.stages) for row in one.pages[0]]
     assert rows == list(ROWS)
@@ -284,17 +286,17 @@ def test_layout_plan_keeps_every_stage_at_the_pane_sizes() -> None:
         for stage, choice in zip(row.stages, row.choices, strict=True):
             assert choice.shown == stage.count or stage.kind != "maps"  # no map left out
             assert choice.pixels * 3 >= stage.side  # none shrunk more than threefold
-    paged = plan(stage_rows(False), 80, 17)
+    paged = plan(stage_rows(UNICODE), 80, 17)
     assert paged is not None and len(paged.pages) > 1
     names = [s.name for page in paged.pages for row in page for s in row.stages]
     assert names == ORDER
 
 
 # -- the filters ------------------------------------------------------------------------------
-def grids(widget: FilterView) -> list[Grid]:
+def grids(widget: FilterView) -> list[TileGrid]:
     rendered = widget.render()
     assert isinstance(rendered, Group)
-    return [r for r in rendered.renderables if isinstance(r, Grid)]
+    return [r for r in rendered.renderables if isinstance(r, TileGrid)]
 
 
 def test_filter_keys_step_through_conv2_and_wrap(view: RunView) -> None:
@@ -354,17 +356,17 @@ def test_ascii_mode_is_pure_ascii(view: RunView, size: tuple[int, int]) -> None:
             assert text.strip()
             await pilot.press("right")
 
-    for panel in (PipelineView(ascii=True, id="panel"), FilterView(ascii=True, id="panel")):
-        in_host(panel, view, body, size=size)
+    for panel in (PipelineView(id="panel"), FilterView(id="panel")):
+        in_host(panel, view, body, size=size, glyphs=ASCII)
 
 
 def test_set_ascii_switches_both_ways(view: RunView) -> None:
     async def body(pilot: Pilot[object], panel: Widget) -> None:
         assert isinstance(panel, PipelineView)
         assert not text_of(panel).isascii()
-        panel.set_ascii(True)
+        pilot.app.glyphs = ASCII  # type: ignore[attr-defined]
         assert text_of(panel).isascii()
-        panel.set_ascii(False)
+        pilot.app.glyphs = UNICODE  # type: ignore[attr-defined]
         assert "→" in text_of(panel)
 
     in_host(PipelineView(id="panel"), view, body)

@@ -16,14 +16,17 @@ from rich.console import Console, RenderableType
 from rich.segment import Segment
 
 from cnn_tui.render import (
+    ASCII,
     ASCII_RAMP,
     NEGATIVE_RAMP,
     POSITIVE_RAMP,
+    UNICODE,
     UPPER_HALF,
-    Grid,
+    Glyphs,
     Heatmap,
     ProbBars,
     Tile,
+    TileGrid,
     ascii_default,
     digit_tile,
     get_palette,
@@ -197,7 +200,7 @@ def test_constant_input_does_not_divide_by_zero(value: float, signed: bool) -> N
 def test_nan_and_inf_do_not_crash() -> None:
     image = np.array([[np.nan, 1.0], [0.0, np.inf]])
     assert len(render_text(Heatmap(image))) == 1
-    assert len(render_text(Heatmap(image, ascii=True))) == 1
+    assert len(render_text(Heatmap(image, glyphs=ASCII))) == 1
 
 
 def test_vmin_vmax_clamp_values_outside_the_range() -> None:
@@ -220,19 +223,19 @@ def test_value_range_defaults() -> None:
 
 def test_ascii_maps_min_to_space_and_max_to_at() -> None:
     image = np.array([[0.0, 1.0, 0.5], [0.0, 1.0, 0.5]])
-    assert render_text(Heatmap(image, ascii=True)) == [" @" + ASCII_RAMP[5]]
+    assert render_text(Heatmap(image, glyphs=ASCII)) == [" @" + ASCII_RAMP[5]]
 
 
 def test_ascii_output_is_pure_ascii_without_styles() -> None:
     console = make_console()
-    console.print(Heatmap(np.random.default_rng(0).random((28, 28)), ascii=True))
+    console.print(Heatmap(np.random.default_rng(0).random((28, 28)), glyphs=ASCII))
     styled = console.export_text(styles=True)
     assert styled.isascii()
     assert "\x1b" not in styled
 
 
 def test_ascii_digit_has_colour_mode_footprint_and_shows_the_stroke() -> None:
-    lines = render_text(Heatmap(digit(), ascii=True))
+    lines = render_text(Heatmap(digit(), glyphs=ASCII))
     assert len(lines) == 14
     assert all(len(line) == 28 for line in lines)
     assert lines[0] == " " * 28
@@ -242,15 +245,15 @@ def test_ascii_digit_has_colour_mode_footprint_and_shows_the_stroke() -> None:
 
 def test_ascii_averages_row_pairs() -> None:
     # upper pixel at max, lower at min: the cell shows the half-strength ramp character
-    lines = render_text(Heatmap(np.array([[1.0, 0.0], [0.0, 0.0]]), ascii=True))
+    lines = render_text(Heatmap(np.array([[1.0, 0.0], [0.0, 0.0]]), glyphs=ASCII))
     assert lines == [ASCII_RAMP[5] + " "]
     # an odd last row stands alone
-    assert render_text(Heatmap(np.array([[0.0], [0.0], [1.0]]), ascii=True)) == [" ", "@"]
+    assert render_text(Heatmap(np.array([[0.0], [0.0], [1.0]]), glyphs=ASCII)) == [" ", "@"]
 
 
 def test_ascii_signed_distinguishes_negative_from_positive() -> None:
     row = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
-    (line,) = render_text(Heatmap(np.stack([row, row]), signed=True, ascii=True))
+    (line,) = render_text(Heatmap(np.stack([row, row]), signed=True, glyphs=ASCII))
     assert line == f"{NEGATIVE_RAMP[-1]}{NEGATIVE_RAMP[3]} {POSITIVE_RAMP[3]}{POSITIVE_RAMP[-1]}"
     assert set(NEGATIVE_RAMP.strip()).isdisjoint(POSITIVE_RAMP.strip())
 
@@ -259,7 +262,7 @@ def test_ascii_signed_sign_of_every_cell_is_readable() -> None:
     rng = np.random.default_rng(1)
     data = rng.normal(size=(12, 12)).astype(np.float32)
     data[1::2] = data[0::2]  # row pairs equal, so each cell has one sign
-    lines = render_text(Heatmap(data, signed=True, ascii=True))
+    lines = render_text(Heatmap(data, signed=True, glyphs=ASCII))
     for r, line in enumerate(lines):
         for c, char in enumerate(line):
             if char != " ":
@@ -268,7 +271,7 @@ def test_ascii_signed_sign_of_every_cell_is_readable() -> None:
 
 
 def test_ascii_constant_input_is_blank() -> None:
-    assert render_text(Heatmap(np.full((4, 6), 7.0), ascii=True)) == [" " * 6] * 2
+    assert render_text(Heatmap(np.full((4, 6), 7.0), glyphs=ASCII)) == [" " * 6] * 2
 
 
 def test_ascii_default_follows_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -293,11 +296,11 @@ def test_legend_shows_range_and_palette() -> None:
 
 
 def test_legend_ascii_uses_the_ramps() -> None:
-    (text,) = render_text(legend(-1.0, 1.0, signed=True, width=20, ascii=True))
+    (text,) = render_text(legend(-1.0, 1.0, signed=True, width=20, glyphs=ASCII))
     assert text.isascii()
     bar = text[len("-1 ") : -len(" 1")]
     assert bar[0] == NEGATIVE_RAMP[-1] and bar[-1] == POSITIVE_RAMP[-1]
-    assert Heatmap(np.eye(3), ascii=True).legend(16).plain.startswith("0 ")
+    assert Heatmap(np.eye(3), glyphs=ASCII).legend(16).plain.startswith("0 ")
 
 
 # --- prob bars ---------------------------------------------------------------------------
@@ -325,7 +328,7 @@ def test_prob_bars_highlight_is_styled_in_colour() -> None:
 
 def test_prob_bars_ascii_is_plain_with_marker() -> None:
     console = make_console()
-    console.print(ProbBars(PROBS, highlight=5, width=30, ascii=True))
+    console.print(ProbBars(PROBS, highlight=5, width=30, glyphs=ASCII))
     styled = console.export_text(styles=True)
     assert styled.isascii() and "\x1b" not in styled
     lines = styled.splitlines()
@@ -348,10 +351,10 @@ def test_prob_bars_fill_the_given_space_by_default() -> None:
 # --- grid --------------------------------------------------------------------------------
 
 
-def twelve_tiles(ascii: bool = False) -> list[Tile]:
+def twelve_tiles(glyphs: Glyphs = UNICODE) -> list[Tile]:
     return [
         digit_tile(
-            digit(), truth=i % 10, pred=(i if i != 4 else 9) % 10, confidence=0.98, ascii=ascii
+            digit(), truth=i % 10, pred=(i if i != 4 else 9) % 10, confidence=0.98, glyphs=glyphs
         )
         for i in range(12)
     ]
@@ -359,22 +362,22 @@ def twelve_tiles(ascii: bool = False) -> list[Tile]:
 
 def test_grid_wraps_tiles_to_the_width() -> None:
     # tile 28 wide, gap 2: 3 fit in 90 cells, 4 rows of (2 titles + 14 digit lines) + gaps
-    lines = render_text(Grid(twelve_tiles()), width=90)
+    lines = render_text(TileGrid(twelve_tiles()), width=90)
     assert len(lines) == 4 * 16 + 3
     assert max(cell_len(line) for line in lines) == 3 * 28 + 2 * 2
     assert lines[0].count("Ground Truth:") == 3
-    wide = render_text(Grid(twelve_tiles()), width=200)
+    wide = render_text(TileGrid(twelve_tiles()), width=200)
     assert len(wide) == 2 * 16 + 1
     assert wide[0].count("Ground Truth:") == 6
 
 
 def test_grid_respects_explicit_width() -> None:
-    lines = render_text(Grid(twelve_tiles(), width=60), width=200)
+    lines = render_text(TileGrid(twelve_tiles(), width=60), width=200)
     assert lines[0].count("Ground Truth:") == 2
 
 
 def test_grid_titles_and_wrong_marks() -> None:
-    lines = render_text(Grid(twelve_tiles()), width=90)
+    lines = render_text(TileGrid(twelve_tiles()), width=90)
     titles = [title.strip() for title in lines[0].split("  ") if title.strip()]
     assert titles == ["Ground Truth: 0", "Ground Truth: 1", "Ground Truth: 2"]
     assert "pred 0 (98%) ✓" in lines[1]
@@ -384,7 +387,7 @@ def test_grid_titles_and_wrong_marks() -> None:
 
 def test_grid_ascii_is_pure_ascii_with_x_for_mistakes() -> None:
     console = make_console(90)
-    console.print(Grid(twelve_tiles(ascii=True), ascii=True))
+    console.print(TileGrid(twelve_tiles(ASCII), glyphs=ASCII))
     styled = console.export_text(styles=True)
     assert styled.isascii() and "\x1b" not in styled
     assert "pred 9 (98%) x" in styled
@@ -393,11 +396,11 @@ def test_grid_ascii_is_pure_ascii_with_x_for_mistakes() -> None:
 
 def test_grid_at_narrow_width_cuts_titles_instead_of_wrapping() -> None:
     tiles = [Tile(Heatmap(digit()), title="A very long title for a tile", caption="pred 1")]
-    lines = render_text(Grid(tiles), width=20)
+    lines = render_text(TileGrid(tiles), width=20)
     assert len(lines) == 2 + 14
     assert all(cell_len(line) <= 20 for line in lines)
     assert lines[0].endswith("…")
-    ascii_lines = render_text(Grid(tiles, ascii=True), width=20)
+    ascii_lines = render_text(TileGrid(tiles, glyphs=ASCII), width=20)
     assert ascii_lines[0] == "A very long title fo"
 
 
@@ -406,14 +409,14 @@ def test_grid_centres_narrow_bodies_and_accepts_any_renderable() -> None:
         Tile(Heatmap(np.ones((4, 4))), title="#1"),
         Tile("text body", title="#2"),
     ]
-    lines = render_text(Grid(tiles, gap=1), width=80)
+    lines = render_text(TileGrid(tiles, gap=1), width=80)
     assert lines[0].split() == ["#1", "#2"]
     # tile width 9 (the text body); the 4-wide heatmap sits 2 cells in
     assert lines[1] == "  " + UPPER_HALF * 4 + "   " + " " + "text body"
 
 
 def test_empty_grid_renders_nothing() -> None:
-    assert render_text(Grid([])) == []
+    assert render_text(TileGrid([])) == []
 
 
 @pytest.mark.parametrize("palette", ["gray", "magma", "diverging"])

@@ -35,8 +35,8 @@ def demo_events(sample_data: LoadedData) -> list[Event]:
     ).events
 
 
-def demo_app(events: list[Event], *, ascii: bool | None = None) -> CnnTuiApp:
-    app = CnnTuiApp(replay(events), ascii=ascii)
+def demo_app(events: list[Event]) -> CnnTuiApp:
+    app = CnnTuiApp(replay(events))
     app.animation_level = "none"
     return app
 
@@ -96,7 +96,7 @@ def test_no_color_draws_ascii_heatmaps(
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = demo_app(demo_events)
-    assert app.ascii
+    assert app.glyphs.ascii
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled(demo_events))
 
 

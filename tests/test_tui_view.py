@@ -13,12 +13,13 @@ from cnn_tui.engine.events import (
     RunState,
     StateChanged,
 )
+from cnn_tui.render import ASCII, UNICODE, fit_to
+from cnn_tui.render.series import downsample, smooth
+from cnn_tui.render.tiling import fit_tiles
 from cnn_tui.tui.replay import record
-from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import Throttle
-from cnn_tui.tui.widgets.series import downsample, smooth
+from cnn_tui.tui.view import Part, RunView
+from cnn_tui.tui.widgets.base import ViewWidget
 from cnn_tui.tui.widgets.status import status_text
-from cnn_tui.tui.widgets.tiling import fit_tiles, fit_to
 
 
 def batch(seen: int, seconds: float, loss: float = 1.0, epoch: int = 1) -> BatchLogged:
@@ -106,21 +107,40 @@ def test_status_line_drops_the_least_important_facts_first() -> None:
     view = RunView()
     for event in (StateChanged(RunState.PAUSED, "", 1, 0), batch(640, 1.0), batch(1280, 2.0)):
         view.apply(event)
-    wide = status_text(view, 120, ascii=False).plain
-    narrow = status_text(view, 40, ascii=True).plain
+    wide = status_text(view, 120, glyphs=UNICODE).plain
+    narrow = status_text(view, 40, glyphs=ASCII).plain
     assert wide.startswith(" PAUSED ") and "step" in wide and "ETA" in wide
     assert narrow.startswith("[PAUSED]") and "epoch 1/3" in narrow and "step" not in narrow
     assert len(narrow) <= 40
 
 
-def test_throttle_allows_one_redraw_per_interval_and_forced_ones() -> None:
-    throttle = Throttle(2.0)
-    assert throttle.allows(10.0)
-    assert not throttle.allows(11.0)
-    assert throttle.allows(12.0)
-    assert throttle.allows(None)  # forced, inside the interval
-    assert throttle.allows(12.5)  # a forced redraw does not push the next one back
-    assert not throttle.allows(13.0)
+class LogLength(ViewWidget):
+    DRAWS = Part.LOG
+    EVERY = 2.0
+    shown = 0
+
+    def show(self, view: RunView) -> None:
+        self.shown += 1
+
+
+def test_a_view_widget_redraws_once_per_interval_and_when_forced() -> None:
+    widget, view = LogLength(), RunView()
+
+    def allows(now: float | None) -> bool:
+        view.log_version += 1  # something new to draw every time
+        before = widget.shown
+        widget.sync(view, now)
+        return widget.shown > before
+
+    assert allows(10.0)
+    assert not allows(11.0)
+    assert allows(12.0)
+    assert allows(None)  # forced, inside the interval
+    assert allows(12.5)  # a forced redraw does not push the next one back
+    assert not allows(13.0)
+    widget.sync(view, 20.0)  # what was refused at 13.0 shows at the next sync allowed
+    widget.sync(view, 30.0)
+    assert widget.shown == 5  # and with nothing new since, no redraw however long it waits
 
 
 def test_a_finished_run_stays_at_the_end_of_its_last_epoch() -> None:

@@ -21,6 +21,7 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import StyleType
 
+from cnn_tui.render.glyphs import UNICODE, Glyphs
 from cnn_tui.render.scaling import ArrayLike, to_numpy
 
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
@@ -30,10 +31,10 @@ PERCENT_WIDTH = 6  # " 98.1%", "100.0%"
 MIN_WIDTH = 12
 
 
-def bar_text(fraction: float, width: int, *, ascii: bool = False) -> str:
+def bar_text(fraction: float, width: int, *, glyphs: Glyphs = UNICODE) -> str:
     """A left-aligned bar of ``fraction`` (clamped to 0..1) padded to exactly ``width`` cells."""
     fraction = min(max(fraction, 0.0), 1.0) if fraction == fraction else 0.0  # NaN -> 0
-    if ascii:
+    if glyphs.ascii:
         return ("#" * round(fraction * width)).ljust(width)
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
@@ -45,8 +46,8 @@ class ProbBars:
 
     ``width`` defaults to the space the renderable is given. ``labels`` default to
     ``"0"``, ``"1"``, ...; long ones (Fashion-MNIST names) are cut to a third of the width.
-    ``highlight`` is the index marked with ``>`` (the prediction). ASCII mode emits plain
-    ASCII with no styles.
+    ``highlight`` is the index marked with ``>`` (the prediction). With the ASCII glyph set
+    it emits plain ASCII with no styles.
     """
 
     def __init__(
@@ -56,7 +57,7 @@ class ProbBars:
         *,
         highlight: int | None = None,
         width: int | None = None,
-        ascii: bool = False,
+        glyphs: Glyphs = UNICODE,
         bar_style: StyleType = "cyan",
         highlight_style: StyleType = "bold green",
     ) -> None:
@@ -64,12 +65,10 @@ class ProbBars:
         count = len(self.values)
         names = [str(i) for i in range(count)] if labels is None else [str(s) for s in labels]
         names += [str(i) for i in range(len(names), count)]
-        if ascii:
-            names = [n.encode("ascii", "replace").decode("ascii") for n in names]
-        self.labels = names[:count]
+        self.labels = [glyphs.text(n) for n in names[:count]]
         self.highlight = highlight
         self.width = width
-        self.ascii = ascii
+        self.glyphs = glyphs
         self.bar_style = bar_style
         self.highlight_style = highlight_style
 
@@ -86,13 +85,13 @@ class ProbBars:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width if self.width is None else min(self.width, options.max_width)
         label_width, bar_width = self.layout(width)
-        plain = console.get_style("" if self.ascii else self.bar_style)
-        marked = console.get_style("" if self.ascii else self.highlight_style)
+        plain = console.get_style(self.glyphs.style(self.bar_style))
+        marked = console.get_style(self.glyphs.style(self.highlight_style))
         new_line = Segment.line()
         for index, value in enumerate(self.values):
             is_marked = index == self.highlight
             label = set_cell_size(self.labels[index], label_width)
-            bar = bar_text(value, bar_width, ascii=self.ascii)
+            bar = bar_text(value, bar_width, glyphs=self.glyphs)
             percent = f" {value * 100:5.1f}%"
             if is_marked:
                 yield Segment(f"{MARKER}{label} ", marked)

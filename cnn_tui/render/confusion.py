@@ -2,7 +2,7 @@
 
 Rows are the true classes, columns the predictions, every cell printing its count; beside
 each row is its accuracy (diagonal / row sum). Colours (see :mod:`.confusion_key`) tell right
-answers from mistakes; ASCII mode prints the same counts with no colour: ``(97)`` on the
+answers from mistakes; the ASCII glyph set prints the same counts with no colour: ``(97)`` on the
 diagonal, ``.`` for none, ``[12]`` at the cursor. :func:`fit_layout` picks the cell size for
 the space (up to 8×3 cells, down to one line a row) and adds the extras only where they fit:
 a side list of the most frequent mistakes, a line about the cursor's cell, a key. Plain ints
@@ -30,7 +30,9 @@ from cnn_tui.render.confusion_key import (
     legend_line,
     text_color,
 )
+from cnn_tui.render.glyphs import UNICODE, Glyphs
 from cnn_tui.render.scaling import MAX_LEVEL
+from cnn_tui.render.text import centre
 
 Matrix = Sequence[Sequence[int]]
 Cell = tuple[int, int]
@@ -78,7 +80,9 @@ class Layout:
         return (row, col) if inside and row < self.classes and col < self.classes else None
 
 
-def fit_layout(width: int, height: int, classes: Sequence[str], *, ascii: bool = False) -> Layout:
+def fit_layout(
+    width: int, height: int, classes: Sequence[str], *, glyphs: Glyphs = UNICODE
+) -> Layout:
     """The biggest cells that fit ``width`` × ``height``; extras only where there is room."""
     n = len(classes)
     label = min(MAX_LABEL_WIDTH, max([MIN_LABEL_WIDTH, *(cell_len(c) for c in classes)]))
@@ -91,7 +95,7 @@ def fit_layout(width: int, height: int, classes: Sequence[str], *, ascii: bool =
     footer = height >= n + TOP_LINES + 1 - (0 if axis else 1)
     legend = not side and height >= n + TOP_LINES + 2
     spare = height - (TOP_LINES - (0 if axis else 1)) - footer - legend
-    tallest = MAX_CELL_HEIGHT_ASCII if ascii else MAX_CELL_HEIGHT
+    tallest = MAX_CELL_HEIGHT_ASCII if glyphs.ascii else MAX_CELL_HEIGHT
     cell_height = max(1, min(tallest, spare // n))
     return Layout(n, label, cell_width, cell_height, side, axis, footer, legend)
 
@@ -125,19 +129,17 @@ def format_count(count: int, width: int) -> str:
     return text[:width] if len(text) > width else text
 
 
-def arrow(ascii: bool) -> str:
-    return "->" if ascii else "→"
-
-
-def cursor_summary(confusion: Matrix, classes: Sequence[str], cell: Cell, *, ascii: bool) -> str:
+def cursor_summary(
+    confusion: Matrix, classes: Sequence[str], cell: Cell, *, glyphs: Glyphs = UNICODE
+) -> str:
     """One line about the cell under the cursor: ``true 2 → predicted 1: 58 of 116 (50.0%)``."""
     t, p = cell
     count, total = confusion[t][p], sum(confusion[t])
-    line = f"true {classes[t]} {arrow(ascii)} predicted {classes[p]}: "
+    line = f"true {classes[t]} {glyphs.arrow} predicted {classes[p]}: "
     if not count:
         return line + ("none" if t != p else f"none of {total} right")
     line += f"{count} of {total}{' right' if t == p else ''} ({count / total:.1%})"
-    return line + ("" if t == p else f"{' - ' if ascii else ' · '}Enter shows them")
+    return line + ("" if t == p else f"{glyphs.sep}Enter shows them")
 
 
 class ConfusionPicture:
@@ -152,11 +154,11 @@ class ConfusionPicture:
         cursor: Cell,
         width: int,
         height: int,
-        ascii: bool = False,
+        glyphs: Glyphs = UNICODE,
     ) -> None:
         self.confusion, self.classes, self.title = confusion, classes, title
-        self.cursor, self.width, self.ascii = cursor, width, ascii
-        self.layout = fit_layout(width, height, classes, ascii=ascii)
+        self.cursor, self.width, self.glyphs = cursor, width, glyphs
+        self.layout = fit_layout(width, height, classes, glyphs=glyphs)
         n = len(confusion)
         self.top = max((confusion[t][p] for t in range(n) for p in range(n) if t != p), default=0)
         self._log_top = math.log1p(self.top) or 1.0
@@ -178,18 +180,18 @@ class ConfusionPicture:
         if lay.side:
             self._add_side(lines)
         if lay.footer:
-            text = cursor_summary(self.confusion, self.classes, self.cursor, ascii=self.ascii)
+            text = cursor_summary(self.confusion, self.classes, self.cursor, glyphs=self.glyphs)
             lines.append([Segment(text)])
         if lay.legend:
-            lines.append(legend_line(self.top, ascii=self.ascii))
+            lines.append(legend_line(self.top, glyphs=self.glyphs))
         return lines
 
     # -- the matrix -----------------------------------------------------------------------
     def _axis_line(self) -> Line:
         lay = self.layout
         span = lay.classes * lay.cell_width
-        predicted = f"predicted {arrow(self.ascii)}".center(span)
-        true = ("true v" if self.ascii else "true ↓").ljust(lay.cells_x)
+        predicted = centre(f"predicted {self.glyphs.arrow}", span)
+        true = f"true {self.glyphs.down}".ljust(lay.cells_x)
         return [Segment(true, Style(bold=True)), Segment(predicted.rstrip(), Style(bold=True))]
 
     def _names_line(self) -> Line:
@@ -230,12 +232,12 @@ class ConfusionPicture:
         at_cursor, diagonal = (t, p) == self.cursor, t == p
         text = ""
         if shown:
-            text = "." if self.ascii else "·"
+            text = self.glyphs.no_count
             if count or diagonal:
                 text = format_count(count, width - 2)
             if at_cursor:
                 text = f"[{text}]"
-            elif diagonal and self.ascii:
+            elif diagonal and self.glyphs.ascii:
                 text = f"({text})"
             else:
                 text += " "
@@ -244,9 +246,9 @@ class ConfusionPicture:
 
     def _cell_style(self, t: int, p: int, at_cursor: bool) -> Style:
         if at_cursor:
-            return CURSOR_ASCII if self.ascii else CURSOR
+            return CURSOR_ASCII if self.glyphs.ascii else CURSOR
         level = self.level(t, p)
-        if self.ascii:
+        if self.glyphs.ascii:
             return Style()
         if level is None:
             return Style(dim=True)
@@ -274,11 +276,11 @@ class ConfusionPicture:
 
     def _side_lines(self, room: int) -> list[Line]:
         bold = Style(bold=True)
-        key = key_lines(self.top, ascii=self.ascii)
+        key = key_lines(self.top, glyphs=self.glyphs)
         head: list[Line] = [[Segment("most frequent mistakes", bold)]]
         listed = top_mistakes(self.confusion, max(0, min(TOP_LISTED, room - len(key) - 2)))
         for t, p, k in listed:
-            text = f"{self.classes[t]} {arrow(self.ascii)} {self.classes[p]}"
+            text = f"{self.classes[t]} {self.glyphs.arrow} {self.classes[p]}"
             mark = Style(reverse=(t, p) == self.cursor)
             head.append([Segment(set_cell_size(text, SIDE_WIDTH - 6), mark), Segment(f"{k:>6}")])
         if not listed:

@@ -3,8 +3,8 @@
 Right answers and mistakes get palettes that share no colour, so the diagonal never looks
 like a row of mistakes: greens for the share of a row that is right, magma (purple to pale
 yellow) for mistakes on a log scale, starting at ``WRONG_FLOOR`` so a single mistake stands
-out from an empty cell. The cursor is a cyan in neither palette. ASCII mode has no colour at
-all, so its key explains the marks the cells use instead.
+out from an empty cell. The cursor is a cyan in neither palette. The ASCII glyph set has no
+colour at all, so its key explains the marks the cells use instead.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from cnn_tui.render.glyphs import Glyphs
 from cnn_tui.render.palettes import PALETTES, Palette
 from cnn_tui.render.scaling import MAX_LEVEL
 
@@ -36,23 +37,23 @@ def ramp(palette: Palette, low: float, width: int) -> list[Segment]:
     return [Segment(" ", palette.background(round(MAX_LEVEL * s))) for s in steps]
 
 
-def legend_line(most: int, *, ascii: bool) -> list[Segment]:
+def legend_line(most: int, *, glyphs: Glyphs) -> list[Segment]:
     """The key on one line, for under the matrix."""
-    if ascii:
+    if glyphs.ascii:
         return [Segment("(n) right  n mistakes  . none  [n] cursor", Style(dim=True))]
     return [
         Segment("mistakes 1 "),
         *ramp(WRONG_PALETTE, WRONG_FLOOR, 8),
-        Segment(f" {most} · right 0% "),
+        Segment(f" {most}{glyphs.sep}right 0% "),
         *ramp(RIGHT_PALETTE, 0.0, 8),
         Segment(" 100%"),
     ]
 
 
-def key_lines(most: int, *, ascii: bool) -> list[list[Segment]]:
+def key_lines(most: int, *, glyphs: Glyphs) -> list[list[Segment]]:
     """The key as a few short lines, for beside the matrix."""
     head = [Segment("key", Style(bold=True))]
-    if ascii:
+    if glyphs.ascii:
         marks = ("(n)  right", " n   mistakes", " .   none", "[n]  cursor")
         return [head, *([Segment(m)] for m in marks)]
     return [

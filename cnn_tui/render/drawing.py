@@ -8,8 +8,8 @@ over a stroke again changes nothing; erasing is the mirror image and only lowers
 
 :class:`CanvasPicture` draws the 28×28 image as a gray half-block heatmap (28 columns by 14
 lines, two pixel rows per cell) and marks the cursor's pixel: in colour the cursor's half of
-its cell (``▀`` upper, ``▄`` lower) is coloured, in ASCII the cell shows ``^`` (upper) or
-``v`` (lower). Only numpy and rich are used, so the canvas widget stays thin.
+its cell (``▀`` upper, ``▄`` lower) is coloured, with the ASCII glyph set the cell shows
+``^`` (upper) or ``v`` (lower). Only numpy and rich are used, so the canvas widget stays thin.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
+from cnn_tui.render.glyphs import UNICODE, Glyphs
 from cnn_tui.render.halfblock import UPPER_HALF
 from cnn_tui.render.heatmap import Heatmap
 from cnn_tui.render.palettes import get_palette
@@ -112,7 +113,7 @@ class CanvasPicture:
         image: (28, 28) uint8, white ink on black.
         cursor: the (x, y) pixel the cursor is on, or None for no cursor.
         pen_down: colour the cursor as drawing (colour mode only).
-        ascii: plain ASCII characters and no styles.
+        glyphs: ASCII draws plain ASCII characters and no styles.
     """
 
     def __init__(
@@ -121,16 +122,16 @@ class CanvasPicture:
         cursor: tuple[int, int] | None = None,
         *,
         pen_down: bool = False,
-        ascii: bool = False,
+        glyphs: Glyphs = UNICODE,
     ) -> None:
         self.image = image.copy()
         self.cursor = cursor
         self.pen_down = pen_down
-        self.ascii = ascii
+        self.glyphs = glyphs
         self.width, self.height = image.shape[1], (image.shape[0] + 1) // 2
 
     def lines(self) -> list[list[Segment]]:
-        heatmap = Heatmap(self.image, vmin=0, vmax=INK, ascii=self.ascii)
+        heatmap = Heatmap(self.image, vmin=0, vmax=INK, glyphs=self.glyphs)
         lines = list(heatmap.lines())  # shared with the heatmap cache: replace, never mutate
         if self.cursor is None or not on_canvas(*self.cursor):
             return lines
@@ -141,7 +142,7 @@ class CanvasPicture:
 
     def _cursor_cell(self, x: int, y: int) -> Segment:
         upper = y % 2 == 0
-        if self.ascii:
+        if self.glyphs.ascii:
             return Segment(ASCII_UPPER if upper else ASCII_LOWER)
         other = y + 1 if upper else y - 1
         behind = int(self.image[other, x]) if 0 <= other < SIDE else 0

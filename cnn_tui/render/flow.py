@@ -1,4 +1,5 @@
-"""Blocks drawn left to right with arrows between them: one row of a pipeline diagram.
+"""Blocks drawn left to right with arrows between them: one row of a pipeline diagram; and
+:class:`Beside`, two renderables side by side.
 
 A :class:`Block` is a body (a heatmap, a grid of them, bars) of a known size with a few
 label lines above it. :class:`Flow` puts blocks side by side, ``label → body → body``:
@@ -20,9 +21,9 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 
+from cnn_tui.render.glyphs import UNICODE, Glyphs
 from cnn_tui.render.heatmap import Heatmap
-
-ARROW, ARROW_ASCII = " → ", " ->"
+from cnn_tui.render.text import centre
 
 
 def wrap_words(text: str, width: int) -> list[str]:
@@ -55,7 +56,7 @@ class Flow:
     Args:
         blocks: the blocks, in order.
         label_lines: height of the label area above the bodies (labels are bottom-aligned).
-        arrow: the text between two blocks, drawn on the bodies' middle line.
+        glyphs: the glyph set; its ``connector`` joins two blocks on the bodies' middle line.
         indent: blank cells before the first block (to centre the row).
     """
 
@@ -64,12 +65,12 @@ class Flow:
         blocks: Sequence[Block],
         *,
         label_lines: int,
-        arrow: str = ARROW,
+        glyphs: Glyphs = UNICODE,
         indent: int = 0,
     ) -> None:
         self.blocks = tuple(blocks)
         self.label_lines = label_lines
-        self.arrow = arrow
+        self.arrow = glyphs.connector
         self.indent = indent
 
     @property
@@ -108,19 +109,13 @@ class Flow:
         blank = [Segment(" " * width)]
         lines: list[list[Segment]] = [blank] * (self.label_lines - len(block.labels))
         for text, style in block.labels[-self.label_lines :] if self.label_lines else ():
-            lines.append([Segment(_centre(text, width), console.get_style(style))])
+            lines.append([Segment(centre(text, width), console.get_style(style))])
         body = _body_lines(console, options, block)
         above = (self.body_height - len(body)) // 2
         lines.extend([blank] * above)
         lines.extend(body)
         lines.extend([blank] * (self.body_height - above - len(body)))
         return lines
-
-
-def _centre(text: str, width: int) -> str:
-    text = set_cell_size(text, width) if cell_len(text) > width else text
-    left = (width - cell_len(text)) // 2
-    return " " * left + text + " " * (width - cell_len(text) - left)
 
 
 def _body_lines(console: Console, options: ConsoleOptions, block: Block) -> list[list[Segment]]:
@@ -142,3 +137,26 @@ def _body_lines(console: Console, options: ConsoleOptions, block: Block) -> list
     before = [Segment(" " * left)] if left else []
     after = [Segment(" " * (width - content - left))] if width > content + left else []
     return [before + line + after for line in raw]
+
+
+class Beside:
+    """Two renderables side by side, the left one ``left_width`` cells wide."""
+
+    def __init__(
+        self, left: RenderableType, right: RenderableType, left_width: int, gap: int = 2
+    ) -> None:
+        self.left, self.right, self.left_width, self.gap = left, right, left_width, gap
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        right_width = max(1, options.max_width - self.left_width - self.gap)
+        left = console.render_lines(self.left, options.update_width(self.left_width))
+        right = console.render_lines(self.right, options.update_width(right_width), pad=False)
+        spacer = Segment(" " * self.gap)
+        blank = [Segment(" " * self.left_width)]
+        new_line = Segment.line()
+        for row in range(max(len(left), len(right))):
+            yield from left[row] if row < len(left) else blank
+            yield spacer
+            if row < len(right):
+                yield from right[row]
+            yield new_line

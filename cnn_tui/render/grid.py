@@ -2,7 +2,7 @@
 
 A :class:`Tile` is a body (usually a :class:`~cnn_tui.render.heatmap.Heatmap`) with up to
 two centred lines above it — e.g. ``Ground Truth: 7`` and ``pred 7 (98%) ✗``. A
-:class:`Grid` puts as many equal-width tiles side by side as the available width allows
+:class:`TileGrid` puts as many equal-width tiles side by side as the available width allows
 (the console's, or a fixed ``width``) and wraps the rest onto further rows. Titles are cut
 to the tile width, so nothing ever wraps at narrow widths; a tile wider than the whole
 grid is cropped.
@@ -17,22 +17,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import StyleType
 
+from cnn_tui.render.glyphs import UNICODE, Glyphs
 from cnn_tui.render.heatmap import Heatmap
-from cnn_tui.render.scaling import ArrayLike
-
-WRONG_MARK, WRONG_MARK_ASCII = "✗", "x"
-RIGHT_MARK = "✓"
+from cnn_tui.render.scaling import ArrayLike, as_image, fit_to
+from cnn_tui.render.text import centre
 
 
 @dataclass(frozen=True, slots=True)
 class Tile:
-    """One cell of a :class:`Grid`: a body with an optional title and caption above it."""
+    """One cell of a :class:`TileGrid`: a body with an optional title and caption above it."""
 
     body: RenderableType
     title: str = ""
@@ -47,14 +46,11 @@ def digit_tile(
     truth: int | str | None,
     pred: int | str | None = None,
     confidence: float | None = None,
-    ascii: bool = False,
+    glyphs: Glyphs = UNICODE,
     palette: str = "gray",
 ) -> Tile:
-    """A digit with ``Ground Truth: 7`` over it and ``pred 7 (98%)`` marked ✗ (``x``) if wrong.
-
-    A correct prediction is marked ✓ in colour mode; ASCII mode marks only mistakes, with
-    ``x``, and uses no colour.
-    """
+    """A digit with ``Ground Truth: 7`` over it and ``pred 7 (98%)`` marked ✗ if wrong, ✓ if
+    right (ASCII marks only mistakes, with ``x``, and uses no colour)."""
     title = "" if truth is None else f"Ground Truth: {truth}"
     caption = ""
     caption_style: StyleType = ""
@@ -62,32 +58,29 @@ def digit_tile(
         caption = f"pred {pred}" + ("" if confidence is None else f" ({confidence:.0%})")
         if truth is not None:
             wrong = str(pred) != str(truth)
-            if ascii:
-                caption += f" {WRONG_MARK_ASCII}" if wrong else ""
-            else:
-                caption += f" {WRONG_MARK if wrong else RIGHT_MARK}"
-                caption_style = "bold red" if wrong else "green"
+            mark = glyphs.wrong_mark if wrong else glyphs.right_mark
+            caption += f" {mark}" if mark else ""
+            caption_style = glyphs.style("bold red" if wrong else "green")
     return Tile(
-        Heatmap(image, ascii=ascii, palette=palette),
+        Heatmap(image, glyphs=glyphs, palette=palette),
         title=title,
         caption=caption,
-        title_style="" if ascii else "bold",
+        title_style=glyphs.style("bold"),
         caption_style=caption_style,
     )
 
 
-def _fit(text: str, width: int, *, ascii: bool) -> str:
-    """``text`` centred in exactly ``width`` cells, cut (with ``…`` unless ascii) if longer."""
-    length = cell_len(text)
-    if length > width:
-        if ascii or width < 2:
-            return set_cell_size(text, width)
-        return set_cell_size(text, width - 1) + "…"
-    left = (width - length) // 2
-    return " " * left + text + " " * (width - length - left)
+def map_tile(activation: ArrayLike, pixels: int, *, glyphs: Glyphs = UNICODE) -> Tile:
+    """A feature map after ReLU at ``pixels`` a side, scaled to its own strongest activation
+    so every map shows what it responds to (a map that is zero everywhere stays black)."""
+    image = as_image(activation)
+    peak = float(image.max()) if image.size else 0.0
+    return Tile(
+        Heatmap(fit_to(image, pixels), vmin=0.0, vmax=peak or 1.0, palette="magma", glyphs=glyphs)
+    )
 
 
-class Grid:
+class TileGrid:
     """Tiles in rows fitting the width (``__rich_console__`` + ``__rich_measure__``).
 
     Args:
@@ -95,7 +88,7 @@ class Grid:
         width: the most cells a row may use; default the console's available width.
         gap: blank cells between tiles in a row.
         row_gap: blank lines between rows of tiles.
-        ascii: cut long titles without the (non-ASCII) ``…``.
+        glyphs: the glyph set: how a long title is cut short.
     """
 
     def __init__(
@@ -105,13 +98,13 @@ class Grid:
         width: int | None = None,
         gap: int = 2,
         row_gap: int = 1,
-        ascii: bool = False,
+        glyphs: Glyphs = UNICODE,
     ) -> None:
         self.tiles: tuple[Tile, ...] = tuple(tiles)
         self.width = width
         self.gap = gap
         self.row_gap = row_gap
-        self.ascii = ascii
+        self.glyphs = glyphs
 
     def _body_width(self, console: Console, options: ConsoleOptions, body: RenderableType) -> int:
         if isinstance(body, Heatmap):
@@ -179,7 +172,7 @@ class Grid:
         ):
             if wanted:
                 lines.append(
-                    [Segment(_fit(text, width, ascii=self.ascii), console.get_style(style))]
+                    [Segment(centre(text, width, cut=self.glyphs.cut), console.get_style(style))]
                 )
         body = tile.body
         if isinstance(body, Heatmap):

@@ -3,8 +3,8 @@
 Colour mode draws the half-block ``▀`` with the foreground set to the upper pixel's colour
 and the background to the lower pixel's, so one terminal cell shows two pixel rows and one
 pixel column — a 28x28 digit is 28 columns by 14 lines, with roughly square pixels. ASCII
-mode (:mod:`cnn_tui.render.ascii_art`) has the same footprint, so a widget can toggle modes
-without its layout moving.
+mode (:data:`~cnn_tui.render.glyphs.ASCII`, drawn by :mod:`cnn_tui.render.ascii_art`) has the
+same footprint, so a widget can switch glyph sets without its layout moving.
 
 Speed matters because the app redraws these several times a second beside a training loop:
 values are scaled and quantized with numpy once, in the constructor; the lines are built by
@@ -21,6 +21,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from cnn_tui.render.ascii_art import ascii_lines
+from cnn_tui.render.glyphs import UNICODE, Glyphs
 from cnn_tui.render.halfblock import half_block_lines
 from cnn_tui.render.legend import legend
 from cnn_tui.render.palettes import Palette, get_palette
@@ -39,11 +40,11 @@ class Heatmap:
             ASCII mode shows the sign with different characters.
         palette: ``"gray"``, ``"magma"``, ``"diverging"`` or a :class:`Palette`; default gray,
             or diverging when ``signed``.
-        ascii: draw with pure ASCII characters and no colour.
+        glyphs: :data:`~cnn_tui.render.glyphs.ASCII` draws with ASCII ramps and no colour.
         scale: integer magnification; each pixel becomes ``scale`` x ``scale`` pixels.
     """
 
-    __slots__ = ("_lines", "_unit", "ascii", "height", "high", "low", "palette", "signed", "width")
+    __slots__ = ("_lines", "_unit", "glyphs", "height", "high", "low", "palette", "signed", "width")
 
     def __init__(
         self,
@@ -53,14 +54,14 @@ class Heatmap:
         vmax: float | None = None,
         signed: bool = False,
         palette: str | Palette | None = None,
-        ascii: bool = False,
+        glyphs: Glyphs = UNICODE,
         scale: int = 1,
     ) -> None:
         if scale < 1:
             raise ValueError(f"scale must be a positive integer, got {scale}")
         image = as_image(data)
         self.signed = signed
-        self.ascii = ascii
+        self.glyphs = glyphs
         self.palette = get_palette(palette, signed=signed)
         self.low, self.high = value_range(image, signed=signed, vmin=vmin, vmax=vmax)
         unit = normalize(image, self.low, self.high, signed=signed)
@@ -73,7 +74,7 @@ class Heatmap:
         self._lines: list[list[Segment]] | None = None
 
     def __repr__(self) -> str:
-        mode = "ascii" if self.ascii else self.palette.name
+        mode = "ascii" if self.glyphs.ascii else self.palette.name
         return (
             f"<Heatmap {self.width}x{self.height} cells {mode} [{self.low:.3g}, {self.high:.3g}]>"
         )
@@ -81,7 +82,7 @@ class Heatmap:
     def lines(self) -> list[list[Segment]]:
         """The rendered lines (computed once, then cached); each is exactly ``width`` cells."""
         if self._lines is None:
-            if self.ascii:
+            if self.glyphs.ascii:
                 self._lines = [
                     [Segment(row)] for row in ascii_lines(self._unit, signed=self.signed)
                 ]
@@ -98,7 +99,7 @@ class Heatmap:
             palette=self.palette,
             signed=self.signed,
             width=width,
-            ascii=self.ascii,
+            glyphs=self.glyphs,
         )
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:

@@ -11,6 +11,7 @@ import numpy as np
 from rich.text import Text
 
 from cnn_tui.render.ascii_art import ascii_codes
+from cnn_tui.render.glyphs import UNICODE, Glyphs
 from cnn_tui.render.palettes import Palette, get_palette
 from cnn_tui.render.scaling import quantize
 
@@ -28,7 +29,7 @@ def legend(
     palette: str | Palette | None = None,
     signed: bool = False,
     width: int = 24,
-    ascii: bool = False,
+    glyphs: Glyphs = UNICODE,
 ) -> Text:
     """``low`` label, a bar of the palette (or ASCII ramp), ``high`` label, in ``width`` cells.
 
@@ -40,7 +41,7 @@ def legend(
     unit = np.linspace(-1.0 if signed else 0.0, 1.0, bar_width, dtype=np.float32)
     text = Text(no_wrap=True, overflow="crop")
     text.append(low_label + " ")
-    if ascii:
+    if glyphs.ascii:
         text.append(ascii_codes(unit, signed=signed).tobytes().decode("ascii"))
     else:
         chosen = get_palette(palette, signed=signed)

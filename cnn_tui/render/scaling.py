@@ -103,7 +103,8 @@ def normalize(array: FloatArray, low: float, high: float, *, signed: bool) -> Fl
     if span <= 0 or not np.isfinite(span):
         return np.zeros_like(array, dtype=np.float32)
     out = (array - np.float32(low)) * np.float32(1.0 / span)
-    return np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
+    unit: FloatArray = np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
+    return unit
 
 
 def quantize(unit: FloatArray, *, signed: bool) -> LevelArray:
@@ -125,3 +126,17 @@ def shrink(data: ArrayLike, factor: int) -> FloatArray:
     blocks = image[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor)
     pooled: FloatArray = blocks.mean(axis=(1, 3), dtype=np.float32)
     return pooled
+
+
+def fit_to(image: ArrayLike, pixels: int) -> FloatArray:
+    """A square image resized to ``pixels`` a side: block means when the ratio is whole,
+    else nearest pixels."""
+    array = as_image(image)
+    side = array.shape[0]
+    if side == pixels:
+        return array
+    if side % pixels == 0:
+        return shrink(array, side // pixels)
+    index = np.minimum((np.arange(pixels) * side / pixels).astype(int), side - 1)
+    resized: FloatArray = array[np.ix_(index, index)]
+    return resized

@@ -2,8 +2,9 @@
 
 The worker thread runs the engine; its sink posts each event as a message (thread-safe,
 never blocking the trainer). The app folds events into a :class:`RunView` as they arrive
-and redraws on a timer a few times a second, never per event. Keys become commands on the
-engine's :class:`Control`; what the engine did about them comes back as events.
+and redraws on a timer a few times a second, never per event. Keys (and a drawn digit)
+become commands on the engine's :class:`Control`, here and nowhere else; what the engine did
+about them comes back as events.
 """
 
 from __future__ import annotations
@@ -17,25 +18,31 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from cnn_tui.config import ConfigError
 from cnn_tui.engine.control import Control
-from cnn_tui.engine.events import Event, RunState, StateChanged
-from cnn_tui.render import ascii_default
+from cnn_tui.engine.events import Event, RunState
+from cnn_tui.render import Glyphs, default_glyphs
+from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.messages import EngineEvent
 from cnn_tui.tui.screens.dashboard import DashboardScreen
-from cnn_tui.tui.screens.help import HelpScreen
+from cnn_tui.tui.screens.help import HelpScreen, HelpSection
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
-from cnn_tui.tui.screens.inside import InsideScreen
+from cnn_tui.tui.screens.inside import InsideScreen, pane_bindings
 from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.view import RunView
+from cnn_tui.tui.widgets.canvas import DigitCanvas
 
 QUIT_TIMEOUT_S = 10.0
 INSIDE = "inside"
+EDIT_HELP = "edit hyperparameters (applied at the next step)"
+PROBE_HELP = "next / previous probe digit"
+CONTINUE_HELP = "after the run ends: continue for more epochs"
+QUIT_HELP = "quit: stop training, save a checkpoint"
 
 
 class Session(Protocol):
@@ -50,36 +57,37 @@ class Session(Protocol):
 OpenSession = Callable[[Callable[[Event], None]], Session]
 
 
-class CnnTuiApp(App[int]):
+class CnnTuiApp(GlyphsApp[int]):
     CSS_PATH = "app.tcss"
     TITLE = "cnn-tui"
+    # The tooltips are the help screen's lines (and the footer's, on hover).
     BINDINGS = [
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("s", "step", "Step"),
-        Binding("e", "edit_hparams", "Edit"),
-        Binding("n", "probe(1)", "Digit"),
-        Binding("p", "probe(-1)", "Prev digit", show=False),
-        Binding("i", "toggle_inside", "Inside"),
-        Binding("c", "checkpoint", "Checkpoint", show=False),
-        Binding("r", "continue_run", "More epochs", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("space", "toggle_pause", "Pause", tooltip="pause / resume training"),
+        Binding("s", "step", "Step", tooltip="one step (a batch) while paused"),
+        Binding("e", "edit_hparams", "Edit", tooltip=EDIT_HELP),
+        Binding("n", "probe(1)", "Digit", tooltip=PROBE_HELP),
+        Binding("p", "probe(-1)", "Prev digit", show=False, tooltip=PROBE_HELP),
+        Binding("i", "toggle_inside", "Inside", tooltip="inside the CNN (its keys below)"),
+        Binding("c", "checkpoint", "Checkpoint", show=False, tooltip="save a checkpoint now"),
+        Binding("r", "continue_run", "More epochs", show=False, tooltip=CONTINUE_HELP),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="these keys"),
+        Binding("q", "quit", "Quit", tooltip=QUIT_HELP),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip=QUIT_HELP),
     ]
 
     def __init__(
         self,
         open_session: OpenSession,
         *,
-        ascii: bool | None = None,
+        glyphs: Glyphs | None = None,
         redraw_hz: float = 4.0,
         continue_epochs: int = 3,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        ascii = ascii_default() if ascii is None else ascii  # before App reads NO_COLOR away
+        glyphs = glyphs or default_glyphs()  # before App reads NO_COLOR away
         super().__init__()
+        self.glyphs = glyphs
         self.open_session = open_session
-        self.ascii = ascii
         self.redraw_hz = redraw_hz
         self.clock = clock
         self.continue_epochs = continue_epochs
@@ -89,7 +97,7 @@ class CnnTuiApp(App[int]):
         self.quitting = False
 
     def get_default_screen(self) -> Screen[Any]:
-        return DashboardScreen(ascii=self.ascii)
+        return DashboardScreen()
 
     def on_mount(self) -> None:
         self.session = self.open_session(self.post_event)
@@ -125,12 +133,17 @@ class CnnTuiApp(App[int]):
         self.post_message(EngineEvent(event))
 
     def on_engine_event(self, message: EngineEvent) -> None:
+        at_once = self.view.at_once_version
         self.view.apply(message.event)
-        if isinstance(message.event, StateChanged):
-            self.redraw(force=True)  # a state change shows at once, not at the next tick
+        if self.view.at_once_version != at_once:  # a state change, a digit the user chose
+            self.redraw(force=True)
 
     def redraw(self, *, force: bool = False) -> None:
-        """Sync the visible screens with the view: the top one, and any under a modal dialog."""
+        """Sync the visible screens with the view: the top one, and any under a modal dialog.
+
+        One timer for every view widget (each throttled by its own ``EVERY``): the widgets
+        stay passive, a tick is one ``batch_update``, and screens out of sight cost nothing.
+        """
         now = None if force else self.clock()
         with self.batch_update():
             for screen in reversed(self.screen_stack):
@@ -170,6 +183,11 @@ class CnnTuiApp(App[int]):
 
         self.push_screen(HParamsDialog(self.view.hparams, self.view.epoch), apply)
 
+    def on_digit_canvas_changed(self, message: DigitCanvas.Changed) -> None:
+        """A drawing (it bubbled up from the canvas) goes to the engine to be probed."""
+        if self.control is not None:
+            self.control.probe_image(message.image)
+
     def action_probe(self, delta: int) -> None:
         if self.control is None or self.view.started is None:
             return
@@ -192,8 +210,21 @@ class CnnTuiApp(App[int]):
         self.control.resume()
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(str(self.session.run_dir) if self.session else None))
+        if isinstance(self.screen, HelpScreen):
+            return
+        palette = Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "command palette")
+        sections = [
+            HelpSection(
+                "cnn-tui — keys",
+                [*self.BINDINGS, *ViewScreen.BINDINGS, *DashboardScreen.BINDINGS, palette],
+            ),
+            HelpSection(
+                "Inside the CNN (i)",
+                [*InsideScreen.BINDINGS, *pane_bindings()],
+                [("mouse", "draw: drag to ink, right button erases")],
+            ),
+        ]
+        self.push_screen(HelpScreen(sections, str(self.session.run_dir) if self.session else None))
 
     def action_toggle_inside(self) -> None:
         """Between the dashboard and the inside screen (kept, with its pane and drawing)."""
@@ -201,7 +232,7 @@ class CnnTuiApp(App[int]):
             self.pop_screen()
         elif isinstance(self.screen, DashboardScreen):
             if not self.is_screen_installed(INSIDE):
-                self.install_screen(InsideScreen(ascii=self.ascii), INSIDE)
+                self.install_screen(InsideScreen(), INSIDE)
             self.push_screen(INSIDE)
         else:
             return
@@ -249,9 +280,9 @@ class CnnTuiApp(App[int]):
         yield SystemCommand(
             "Inside the CNN", "Pipeline, filters, confusion, draw", self.action_toggle_inside
         )
+        yield SystemCommand("ASCII / Unicode and colour", "Toggle", self.action_toggle_glyphs)
         if isinstance(screen, DashboardScreen):
             yield SystemCommand("Feature-map layer", "conv1 / conv2", screen.action_next_layer)
             yield SystemCommand("Loss: log scale", "Toggle", screen.action_toggle_log_scale)
             yield SystemCommand("Loss: smoothing", "Toggle", screen.action_toggle_smoothing)
-            yield SystemCommand("Heatmaps: ASCII / colour", "Toggle", screen.action_toggle_ascii)
         yield SystemCommand("Quit", "Stop training and save a checkpoint", self.action_quit)

@@ -1,18 +1,21 @@
 """The monitor's view model: what the screen shows, accumulated from the engine's events.
 
 ``RunView.apply(event)`` is cheap (appends and assignments) and runs on the UI thread for
-every event; widgets read from it when the redraw timer fires. Each part carries a version
-number so a widget redraws only when its part changed. Nothing here imports Textual, and
-nothing here reads a clock: rates and ETAs come from the engine's training-time counter, so
-the same events always give the same screen.
+every event; widgets read from it when the redraw timer fires. Each :class:`Part` carries a
+version number so a widget redraws only when the parts it draws changed, and
+``at_once_version`` tells the app what should not wait for the timer. Nothing here imports
+Textual, and nothing here reads a clock: rates and ETAs come from the engine's
+training-time counter, so the same events always give the same screen.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from enum import Enum
 
 import torch
+from typing_extensions import assert_never
 
 from cnn_tui.config import HyperParams
 from cnn_tui.engine.events import (
@@ -32,6 +35,7 @@ from cnn_tui.engine.events import (
     SamplesPredicted,
     StateChanged,
 )
+from cnn_tui.phrases import test_when
 
 LOG_LINES = 200
 RATE_WINDOW = 8  # logged batches the samples/s figure averages over
@@ -50,6 +54,19 @@ class Curves:
     test_acc: list[float] = field(default_factory=list)
     markers: list[tuple[int, str]] = field(default_factory=list)  # hparam changes
     version: int = 0
+
+
+class Part(Enum):
+    """What a widget can draw from the view; each part has its own version number."""
+
+    STATUS = "state, position and speed"
+    HPARAMS = "hyperparameters"
+    CURVES = "loss and accuracy curves"
+    LOG = "log lines"
+    SAMPLES = "sample predictions"
+    PROBE = "the test digit's probe"
+    DRAWN = "the drawn digit's probe"
+    TEST = "the last test pass"
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,8 @@ class RunView:
     probe_version: int = 0  # the test digit's probe
     drawn_version: int = 0  # the drawn digit's probe
     test_version: int = 0  # a test pass arrived (confusion matrix, mistakes)
+    hparams_version: int = 0
+    at_once_version: int = 0  # what should show without waiting: a state, a digit chosen
     _rate_window: deque[tuple[int, float]] = field(
         default_factory=lambda: deque(maxlen=RATE_WINDOW)
     )
@@ -123,13 +142,62 @@ class RunView:
         total = self.hparams.epochs * self.epoch_size
         return min(1.0, self.examples_seen / total) if total else 0.0
 
+    def version(self, part: Part) -> int:
+        match part:
+            case Part.STATUS:
+                return self.status_version
+            case Part.HPARAMS:
+                return self.hparams_version
+            case Part.CURVES:
+                return self.curves.version
+            case Part.LOG:
+                return self.log_version
+            case Part.SAMPLES:
+                return self.samples_version
+            case Part.PROBE:
+                return self.probe_version
+            case Part.DRAWN:
+                return self.drawn_version
+            case Part.TEST:
+                return self.test_version
+            case _:
+                assert_never(part)
+
     # -- events ---------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        handler = getattr(self, f"_on_{type(event).__name__}", None)
-        if handler is not None:
-            handler(event)
+        match event:
+            case RunStarted():
+                self._started(event)
+            case HistoryRestored():
+                self._history(event)
+            case BatchLogged():
+                self._batch(event)
+            case EpochTested():
+                self._tested(event)
+            case SamplesPredicted():
+                self.samples = event
+                self.samples_version += 1
+            case ProbeTaken():
+                self._probed(event)
+            case HParamsChanged():
+                self._hparams_changed(event)
+            case StateChanged():
+                self._state_changed(event)
+            case Diverged():
+                where, loss = f"@{event.examples_seen:,}", event.loss
+                self._say("error", f"{where} loss is {loss}: paused; lower lr (e), then resume")
+            case CheckpointSaved():
+                self._say("info", f"@{event.examples_seen:,} checkpoint saved ({event.reason})")
+            case CommandRejected():
+                self._say("warning", f"{event.command} refused: {event.reason}")
+            case Notice():
+                self._say(event.level, event.message)
+            case Failed():
+                self._say("error", f"training failed: {event.message}")
+            case _:
+                assert_never(event)
 
-    def _on_RunStarted(self, e: RunStarted) -> None:
+    def _started(self, e: RunStarted) -> None:
         self.started, self.hparams = e, e.hparams
         self.epoch, self.examples_seen, self.epoch_size = e.epoch, e.examples_seen, e.train_size
         self.position = e.examples_seen - (e.epoch - 1) * e.train_size
@@ -137,9 +205,10 @@ class RunView:
         self._say("info", f"device {e.device}; writing to {e.run_dir}")
         if e.resumed_from:
             self._say("info", f"resumed from {e.resumed_from} at epoch {e.epoch}")
+        self.hparams_version += 1
         self._status()
 
-    def _on_HistoryRestored(self, e: HistoryRestored) -> None:
+    def _history(self, e: HistoryRestored) -> None:
         c = self.curves
         for seen, loss in e.train:
             c.train_x.append(seen)
@@ -150,7 +219,7 @@ class RunView:
         c.markers.extend(e.hparam_changes)
         c.version += 1
 
-    def _on_BatchLogged(self, e: BatchLogged) -> None:
+    def _batch(self, e: BatchLogged) -> None:
         # The event counts examples before its batch (the tutorial's train_counter); the status
         # counts them after, as StateChanged does.
         size = min(self.hparams.batch_size, e.epoch_size - e.position)
@@ -169,16 +238,13 @@ class RunView:
         c.version += 1
         self._status()
 
-    def _on_EpochTested(self, e: EpochTested) -> None:
+    def _tested(self, e: EpochTested) -> None:
         self.last_test = e
         self.test_version += 1
         self._add_test(e.epoch, e.examples_seen, e.avg_loss, e.accuracy)
         self.curves.version += 1
-        when = "before training" if e.epoch == 0 else f"after epoch {e.epoch}"
-        self._say(
-            "info",
-            f"test {when}: {e.correct}/{e.total} ({100 * e.accuracy:.1f}%), loss {e.avg_loss:.4f}",
-        )
+        score = f"{e.correct}/{e.total} ({100 * e.accuracy:.1f}%)"
+        self._say("info", f"test {test_when(e.epoch)}: {score}, loss {e.avg_loss:.4f}")
 
     def _add_test(self, epoch: int, seen: int, loss: float, accuracy: float) -> None:
         c = self.curves
@@ -187,27 +253,27 @@ class RunView:
         c.test_epoch.append(epoch)
         c.test_acc.append(accuracy)
 
-    def _on_SamplesPredicted(self, e: SamplesPredicted) -> None:
-        self.samples = e
-        self.samples_version += 1
-
-    def _on_ProbeTaken(self, e: ProbeTaken) -> None:
+    def _probed(self, e: ProbeTaken) -> None:
         if e.source == "drawn":
             self.drawn_probe = e
             self.drawn_version += 1
-        else:
-            self.probe = e
-            self.probe_version += 1
+            return
+        if self.probe is not None and e.index != self.probe.index:
+            self.at_once_version += 1  # the user chose another digit (n/p): show it now
+        self.probe = e
+        self.probe_version += 1
 
-    def _on_HParamsChanged(self, e: HParamsChanged) -> None:
+    def _hparams_changed(self, e: HParamsChanged) -> None:
         self.hparams = e.new
+        self.hparams_version += 1
         self.curves.markers.append((e.examples_seen, e.summary))
         self.curves.version += 1
         self._say("info", f"@{e.examples_seen:,} applied: {e.summary}")
         self._status()
 
-    def _on_StateChanged(self, e: StateChanged) -> None:
+    def _state_changed(self, e: StateChanged) -> None:
         previous, self.state = self.state, e.state
+        self.at_once_version += 1
         if e.examples_seen >= self.examples_seen:  # where the engine really is, between logs
             self.examples_seen = e.examples_seen
             if e.epoch > self.hparams.epochs and not e.batches_done:
@@ -226,23 +292,6 @@ class RunView:
         ):
             self._say("info", f"@{e.examples_seen:,} running")
         self._status()
-
-    def _on_Diverged(self, e: Diverged) -> None:
-        self._say(
-            "error", f"@{e.examples_seen:,} loss is {e.loss}: paused; lower lr (e), then resume"
-        )
-
-    def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
-        self._say("info", f"@{e.examples_seen:,} checkpoint saved ({e.reason})")
-
-    def _on_CommandRejected(self, e: CommandRejected) -> None:
-        self._say("warning", f"{e.command} refused: {e.reason}")
-
-    def _on_Notice(self, e: Notice) -> None:
-        self._say(e.level, e.message)
-
-    def _on_Failed(self, e: Failed) -> None:
-        self._say("error", f"training failed: {e.message}")
 
     def _say(self, level: str, text: str) -> None:
         self.log.append(LogLine(level, text))

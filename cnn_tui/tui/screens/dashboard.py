@@ -1,4 +1,4 @@
-"""The main screen: status, progress, charts, event log, sample digits and feature maps.
+"""The main screen: status, completion bars, charts, event log, sample digits, feature maps.
 
 One set of widgets, two layouts chosen by CSS from the terminal size: everything at once
 from 110×34, otherwise one panel at a time behind a tab strip (keys 1–4, tab). Below 60×16
@@ -10,53 +10,59 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from cnn_tui.tui.screens.view_screen import ViewScreen
+from cnn_tui.tui.widgets.base import GlyphWidget
 from cnn_tui.tui.widgets.charts import AccuracyChart, LossChart
+from cnn_tui.tui.widgets.completion import CompletionBars
 from cnn_tui.tui.widgets.event_log import EventLog
 from cnn_tui.tui.widgets.feature_maps import FeatureMaps
-from cnn_tui.tui.widgets.progress import HParamsLine, RunProgress
+from cnn_tui.tui.widgets.hparams_line import HParamsLine
 from cnn_tui.tui.widgets.samples import SampleDigits
 from cnn_tui.tui.widgets.status import StatusLine
 from cnn_tui.tui.widgets.tab_strip import TABS, TabStrip
 
 MIN_SIZE = (60, 16)
+SMOOTHING_HELP = "loss chart: smoothing on/off (raw stays visible)"
+PANEL_HELP = "small terminals: switch panel"
 
 
 class DashboardScreen(ViewScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MIN_SIZE[0], "-medium"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_SIZE[1], "-medium-height"), (34, "-tall")]
     BINDINGS = [
-        Binding("f", "next_layer", "Layer"),
-        Binding("l", "toggle_log_scale", "Log y", show=False),
-        Binding("m", "toggle_smoothing", "Smooth", show=False),
-        Binding("tab", "next_tab", "Panel", show=False),
-        *(Binding(str(n), f"show_tab('{key}')", show=False) for n, key in enumerate(TABS, 1)),
+        Binding("f", "next_layer", "Layer", tooltip="feature maps: switch conv1 / conv2"),
+        Binding(
+            "l", "toggle_log_scale", "Log y", show=False, tooltip="loss chart: log scale on/off"
+        ),
+        Binding("m", "toggle_smoothing", "Smooth", show=False, tooltip=SMOOTHING_HELP),
+        *(
+            Binding(str(n), f"show_tab('{key}')", show=False, tooltip=PANEL_HELP)
+            for n, key in enumerate(TABS, 1)
+        ),
+        Binding("tab", "next_tab", "Panel", show=False, tooltip=PANEL_HELP),
     ]
 
-    def __init__(self, *, ascii: bool = False) -> None:
-        super().__init__(ascii=ascii)
+    def __init__(self) -> None:
+        super().__init__()
         self.tab = "charts"
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(ascii=self.ascii, id="status")
-        with Horizontal(id="progress-row"):
-            yield RunProgress(ascii=self.ascii, id="progress")
+        yield StatusLine(id="status")
+        with Horizontal(id="completion-row"):
+            yield CompletionBars(id="completion")
             yield HParamsLine(id="hparams")
         yield HParamsLine(id="hparams-compact")
         yield TabStrip(id="tabs")
         with Horizontal(id="charts-row"):
-            yield LossChart(ascii=self.ascii, id="loss")
-            yield AccuracyChart(ascii=self.ascii, id="accuracy")
+            yield LossChart(id="loss")
+            yield AccuracyChart(id="accuracy")
             yield EventLog(id="log")
         with Horizontal(id="pictures-row"):
-            yield SampleDigits(ascii=self.ascii, id="samples")
-            yield FeatureMaps(ascii=self.ascii, id="maps")
-        yield Static(
-            f"The terminal is too small for cnn-tui: make it at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.",
-            id="too-small",
-        )
+            yield SampleDigits(id="samples")
+            yield FeatureMaps(id="maps")
+        yield TooSmall(id="too-small")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -67,7 +73,7 @@ class DashboardScreen(ViewScreen):
         for key in TABS:
             self.set_class(key == tab, f"-tab-{key}")
         self.tab = tab
-        self.query_one(TabStrip).select(tab)
+        self.query_one(TabStrip).active = tab
 
     def action_next_tab(self) -> None:
         keys = list(TABS)
@@ -78,9 +84,19 @@ class DashboardScreen(ViewScreen):
         self.notify(f"feature maps: {layer}", timeout=2)
 
     def action_toggle_log_scale(self) -> None:
-        on = self.query_one(LossChart).toggle_log_scale()
-        self.notify(f"loss chart: log scale {'on' if on else 'off'}", timeout=2)
+        chart = self.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+        self.notify(f"loss chart: log scale {'on' if chart.log_scale else 'off'}", timeout=2)
 
     def action_toggle_smoothing(self) -> None:
-        on = self.query_one(LossChart).toggle_smoothing()
-        self.notify(f"loss chart: smoothing {'on' if on else 'off'}", timeout=2)
+        chart = self.query_one(LossChart)
+        chart.smoothing = not chart.smoothing
+        self.notify(f"loss chart: smoothing {'on' if chart.smoothing else 'off'}", timeout=2)
+
+
+class TooSmall(GlyphWidget):
+    """What a terminal below the smallest size sees instead of a broken screen."""
+
+    def render(self) -> str:
+        size = f"{MIN_SIZE[0]}{self.glyphs.times}{MIN_SIZE[1]}"
+        return f"The terminal is too small for cnn-tui: make it at least {size}."

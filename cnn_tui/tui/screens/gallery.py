@@ -1,6 +1,7 @@
 """The digits behind one cell of the confusion matrix, most confident mistakes first.
 
-Enter on a cell of the matrix opens this dialog: every test digit of class ``true`` the
+Enter on a cell of the matrix opens this dialog (the inside screen does, on the matrix's
+``CellChosen``): every test digit of class ``true`` the
 network predicted as ``predicted`` in that test pass, drawn from the raw test images with
 its index and confidence. It is built from plain data (the pair, the mistakes, the images,
 the class names), so it needs no engine. Before training one cell can hold a thousand
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from rich.cells import cell_len
@@ -27,9 +29,15 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from cnn_tui.engine.events import EpochTested, Mistake
-from cnn_tui.render import Grid, Heatmap, Tile
+from cnn_tui.phrases import test_when
+from cnn_tui.render import UNICODE, Glyphs, Heatmap, Tile, TileGrid, fit_to
 from cnn_tui.render.scaling import FloatArray
-from cnn_tui.tui.widgets.tiling import fit_tiles, fit_to
+from cnn_tui.render.text import centre
+from cnn_tui.render.tiling import fit_tiles
+from cnn_tui.tui.glyphs_app import glyphs_of
+
+if TYPE_CHECKING:
+    from cnn_tui.tui.widgets.confusion import ConfusionMatrix
 
 SIZES = (28, 14)  # pixels a side: whole digits, or 2×2 block means
 GAP, ROW_GAP = 2, 1
@@ -50,9 +58,9 @@ def sort_mistakes(mistakes: Iterable[Mistake]) -> list[Mistake]:
     return sorted(mistakes, key=lambda m: (-m.confidence, m.index))
 
 
-def caption(mistake: Mistake, *, ascii: bool) -> str:
+def caption(mistake: Mistake, *, glyphs: Glyphs = UNICODE) -> str:
     """``#1234 · 87%``: the test index and the confidence in the wrong answer."""
-    return f"#{mistake.index}{' ' if ascii else ' · '}{mistake.confidence:.0%}"
+    return f"#{mistake.index}{glyphs.tight_sep}{mistake.confidence:.0%}"
 
 
 class DigitWall(ScrollView, can_focus=True):
@@ -65,14 +73,14 @@ class DigitWall(ScrollView, can_focus=True):
         mistakes: Sequence[Mistake],
         images: torch.Tensor | None,
         *,
-        ascii: bool = False,
+        glyphs: Glyphs = UNICODE,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.mistakes = tuple(mistakes)
         self.images = images
-        self.ascii = ascii
-        self.captions = [caption(m, ascii=ascii) for m in self.mistakes]
+        self.glyphs = glyphs
+        self.captions = [caption(m, glyphs=glyphs) for m in self.mistakes]
         self.pixels = 0  # 0: no images, captions only
         self.tile_width = max(map(cell_len, self.captions), default=1)
         self.per_row = 1
@@ -148,19 +156,19 @@ class DigitWall(ScrollView, can_focus=True):
         shown = range(row * self.per_row, min(len(self.mistakes), (row + 1) * self.per_row))
         if self.pixels == 0:
             gap = " " * GAP
-            text = gap.join(self.captions[k].center(self.tile_width) for k in shown)
+            text = gap.join(centre(self.captions[k], self.tile_width) for k in shown)
             return [Strip([Segment(text)]).apply_style(self.rich_style)]
         tiles = [
             Tile(
-                Heatmap(self.tile_image(k), vmin=0.0, vmax=255.0, ascii=self.ascii),
-                title=self.captions[k].center(self.tile_width),
-                title_style="" if self.ascii else "bold",
+                Heatmap(self.tile_image(k), vmin=0.0, vmax=255.0, glyphs=self.glyphs),
+                title=self.captions[k],
+                title_style=self.glyphs.style("bold"),
             )
             for k in shown
         ]
         console = self.app.console
         width = self.scrollable_content_region.width
-        grid = Grid(tiles, width=width, gap=GAP, row_gap=0, ascii=self.ascii)
+        grid = TileGrid(tiles, width=width, gap=GAP, row_gap=0, glyphs=self.glyphs)
         options = console.options.update_width(width)
         lines = console.render_lines(grid, options, pad=True)
         return [Strip(line).apply_style(self.rich_style) for line in lines]
@@ -173,6 +181,7 @@ class GalleryScreen(ModalScreen[None]):
     #gallery { margin: 1 2; border: round $accent; background: $surface; padding: 0 1; }
     #gallery-title { text-style: bold; }
     #gallery-help, #gallery-note { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    GalleryScreen.-ascii #gallery-help, GalleryScreen.-ascii #gallery-note { text-overflow: clip; }
     #gallery-empty { height: 1fr; content-align: center middle; }
     """
     BINDINGS = [
@@ -188,7 +197,6 @@ class GalleryScreen(ModalScreen[None]):
         images: torch.Tensor | None,
         classes: Sequence[str],
         *,
-        ascii: bool = False,
         correct: int | None = None,
         epoch: int | None = None,
     ) -> None:
@@ -199,7 +207,7 @@ class GalleryScreen(ModalScreen[None]):
         self.mistakes = pair_mistakes(mistakes, true, predicted)
         self.images = images
         self.class_names = tuple(classes)
-        self.ascii = ascii
+        self.glyphs = UNICODE  # the app's, once mounted
         self.correct = correct
         self.epoch = epoch
 
@@ -212,18 +220,21 @@ class GalleryScreen(ModalScreen[None]):
         *,
         images: torch.Tensor | None,
         classes: Sequence[str],
-        ascii: bool = False,
     ) -> GalleryScreen:
         correct = test.confusion[true][true] if true == predicted else None
         return cls(
-            true,
-            predicted,
-            test.mistakes,
-            images,
-            classes,
-            ascii=ascii,
-            correct=correct,
-            epoch=test.epoch,
+            true, predicted, test.mistakes, images, classes, correct=correct, epoch=test.epoch
+        )
+
+    @classmethod
+    def of_cell(cls, chosen: ConfusionMatrix.CellChosen) -> GalleryScreen:
+        """The gallery of the cell chosen on a confusion matrix."""
+        return cls.from_test(
+            chosen.test,
+            chosen.true,
+            chosen.predicted,
+            images=chosen.images,
+            classes=chosen.classes,
         )
 
     @property
@@ -232,24 +243,18 @@ class GalleryScreen(ModalScreen[None]):
         return tuple(m.index for m in self.mistakes)
 
     def heading(self) -> str:
-        dash = "-" if self.ascii else "—"
         true, predicted = self.class_names[self.true], self.class_names[self.predicted]
-        pair = f"true {true} predicted as {predicted} {dash} "
+        pair = f"true {true} predicted as {predicted} {self.glyphs.dash} "
         if self.true == self.predicted:
             return pair + f"these are the correct ones: {self.correct or 0}"
         count = len(self.mistakes)
         return pair + (f"{count} digit{'s' if count != 1 else ''}" if count else "no mistakes here")
 
     def help_text(self) -> str:
-        dot, arrows = (" - ", "up/down") if self.ascii else (" · ", "↑↓")
-        parts = []
-        if self.epoch is not None:
-            parts.append(
-                "test " + ("before training" if self.epoch == 0 else f"after epoch {self.epoch}")
-            )
+        parts = [] if self.epoch is None else [f"test {test_when(self.epoch)}"]
         if self.mistakes:
-            parts += ["most confident first", f"{arrows} PgDn scroll"]
-        return dot.join([*parts, "Esc closes"])
+            parts += ["most confident first", f"{self.glyphs.up_down} PgDn scroll"]
+        return self.glyphs.sep.join([*parts, "Esc closes"])
 
     def empty_text(self) -> str:
         true, predicted = self.class_names[self.true], self.class_names[self.predicted]
@@ -262,6 +267,8 @@ class GalleryScreen(ModalScreen[None]):
         return f"No mistakes here: no test digit of {true} was predicted as {predicted}."
 
     def compose(self) -> ComposeResult:
+        self.glyphs = glyphs_of(self.app)
+        self.set_class(self.glyphs.ascii, "-ascii")
         with Vertical(id="gallery"):
             yield Static(self.heading(), id="gallery-title", markup=False)
             yield Static(self.help_text(), id="gallery-help", markup=False)
@@ -271,7 +278,7 @@ class GalleryScreen(ModalScreen[None]):
             if self.images is None:
                 note = "the test images are not available: test indices only"
                 yield Static(note, id="gallery-note", markup=False)
-            yield DigitWall(self.mistakes, self.images, ascii=self.ascii, id="gallery-wall")
+            yield DigitWall(self.mistakes, self.images, glyphs=self.glyphs, id="gallery-wall")
 
     def on_mount(self) -> None:
         for wall in self.query(DigitWall):

@@ -1,50 +1,31 @@
-"""The ``?`` screen: every key, what it does, and where the run writes."""
+"""The ``?`` screen: every key, read from the bindings themselves, and where the run writes.
+
+Each section lists some bindings (the app's, a screen's, its panes' widgets') much as
+Textual's own key panel does, with one row per help text and its keys as the app displays
+them (``App.get_key_display``). A binding's help text is its ``tooltip`` (which the footer
+shows on hover) or else its description, so a new binding shows up here by itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = (
-    ("space", "pause / resume training"),
-    ("s", "one step (a batch) while paused"),
-    ("e", "edit hyperparameters (applied at the next step)"),
-    ("f", "feature maps: switch conv1 / conv2"),
-    ("n / p", "next / previous probe digit"),
-    ("i", "inside the CNN (its keys below)"),
-    ("l", "loss chart: log scale on/off"),
-    ("m", "loss chart: smoothing on/off (raw stays visible)"),
-    ("a", "heatmaps: ASCII / colour"),
-    ("c", "save a checkpoint now"),
-    ("r", "after the run ends: continue for more epochs"),
-    ("1–4, tab", "small terminals: switch panel"),
-    ("ctrl+p", "command palette"),
-    ("q", "quit: stop training, save a checkpoint"),
-)
-
-INSIDE_KEYS = (
-    ("1–4", "pipeline / filters / confusion / draw"),
-    ("← / →", "pipeline: turn pages (small terminals)"),
-    ("[ / ]", "filters: previous / next conv2 filter"),
-    ("arrows, enter", "confusion: pick a cell, show its mistakes"),
-    ("arrows, space", "draw: move, ink (shift+arrows or d: draw)"),
-    ("backspace, x", "draw: erase at the cursor, clear"),
-    ("mouse", "draw: drag to ink, right button erases"),
-    ("i, esc", "back to the dashboard"),
-)
+from cnn_tui.tui.glyphs_app import glyphs_of
 
 
-def keys_table(keys: tuple[tuple[str, str], ...] = KEYS) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True, min_width=13)
-    table.add_column()
-    for key, meaning in keys:
-        table.add_row(key, meaning)
-    return table
+@dataclass(frozen=True)
+class HelpSection:
+    title: str
+    bindings: Sequence[BindingType]  # in the order they are listed
+    more: Sequence[tuple[str, str]] = ()  # (what, help) rows that are not keys: the mouse
 
 
 class HelpScreen(ModalScreen[None]):
@@ -54,19 +35,37 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "close", "Close", show=False),
     ]
 
-    def __init__(self, run_dir: str | None) -> None:
+    def __init__(self, sections: Sequence[HelpSection], run_dir: str | None) -> None:
         super().__init__()
+        self.sections = sections
         self.run_dir = run_dir
 
+    def keys_table(self, section: HelpSection) -> Table:
+        rows: dict[str, list[str]] = {}  # help text: key displays, in order, once each
+        for binding in Binding.make_bindings(section.bindings):
+            keys = rows.setdefault(binding.tooltip or binding.description, [])
+            shown = self.app.get_key_display(binding)
+            if shown not in keys:
+                keys.append(shown)
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True, min_width=13)
+        table.add_column()
+        for meaning, keys in rows.items():
+            table.add_row(" ".join(keys), meaning)
+        for what, meaning in section.more:
+            table.add_row(what, meaning)
+        return table
+
     def compose(self) -> ComposeResult:
+        glyphs = glyphs_of(self.app)
         with VerticalScroll(id="help"):
-            yield Static("cnn-tui — keys", id="help-title")
-            yield Static(keys_table())
-            yield Static("\nInside the CNN (i)", classes="help-section")
-            yield Static(keys_table(INSIDE_KEYS))
+            for number, section in enumerate(self.sections):
+                title = glyphs.text(section.title)
+                yield Static(f"\n{title}" if number else title, classes="help-section")
+                yield Static(self.keys_table(section))
             where = self.run_dir or "(not started yet)"
             yield Static(
-                f"\nCheckpoints and events.jsonl: {where}\nEsc or ? to close", id="help-footer"
+                f"Checkpoints and events.jsonl: {where}\nEsc or ? to close", id="help-footer"
             )
 
     def action_close(self) -> None:

@@ -25,6 +25,7 @@ from cnn_tui.config import (
     check_live_epochs,
     parse_hparam,
 )
+from cnn_tui.tui.glyphs_app import glyphs_of
 
 LABELS = {
     "lr": "learning rate",
@@ -54,7 +55,14 @@ class HParamValidator(Validator):
 class HParamsDialog(ModalScreen[dict[str, Any] | None]):
     """Returns ``{name: value}`` of the changed fields, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # A screen's own Tab binding runs only once the key has gone to the focused field and
+        # bubbled back up, by which time keys typed right after it have already been handed
+        # to that same field. A priority binding moves the focus before the next key is read.
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    ]
 
     def __init__(self, hparams: HyperParams, current_epoch: int) -> None:
         super().__init__()
@@ -62,8 +70,10 @@ class HParamsDialog(ModalScreen[dict[str, Any] | None]):
         self.current_epoch = current_epoch
 
     def compose(self) -> ComposeResult:
+        glyphs = glyphs_of(self.app)
         with Vertical(id="dialog"):
-            yield Static("Hyperparameters — applied at the next step", id="dialog-title")
+            title = f"Hyperparameters {glyphs.dash} applied at the next step"
+            yield Static(title, id="dialog-title")
             with Grid(id="fields"):
                 for name in LIVE_FIELDS:
                     yield Label(LABELS[name], classes="field-label")
@@ -76,7 +86,8 @@ class HParamsDialog(ModalScreen[dict[str, Any] | None]):
                     )
                     yield Label(BOUNDS[name].describe(), classes="field-bound")
                     yield Static("", id=f"error-{name}", classes="field-error")
-            yield Static("Enter apply · Esc cancel · Tab next field", id="dialog-help")
+            keys = glyphs.sep.join(("Enter apply", "Esc cancel", "Tab next field"))
+            yield Static(keys, id="dialog-help")
 
     def on_mount(self) -> None:
         for field in self.query(Input):

@@ -3,19 +3,21 @@
 Four panes behind keys 1–4: the pipeline (every stage for the probe digit), the learned
 filters, the confusion matrix of the last test pass (Enter on a cell opens its mistakes),
 and a canvas to draw a digit on. Every number comes from the engine's events (probes, test
-passes); a drawn digit is sent to the engine, which probes it between training steps and
-answers with an event, so this screen never runs the model itself. Only the visible pane
-renders, so opening it costs training little (see benchmarks/ui_overhead.py).
+passes); a drawn digit goes to the app, which sends it to the engine, which probes it between
+training steps and answers with an event, so this screen never runs the model itself. Only
+the visible pane renders, so opening it costs training little (see
+benchmarks/ui_overhead.py).
 """
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from cnn_tui.tui.screens.gallery import GalleryScreen
 from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.widgets.canvas import DigitCanvas
 from cnn_tui.tui.widgets.confusion import ConfusionMatrix
@@ -25,29 +27,38 @@ from cnn_tui.tui.widgets.pipeline import PipelineView
 from cnn_tui.tui.widgets.status import StatusLine
 
 PANES = {"pipeline": "Pipeline", "filters": "Filters", "confusion": "Confusion", "draw": "Draw"}
+PANES_HELP = "pipeline / filters / confusion / draw"
+
+
+def pane_bindings() -> list[BindingType]:
+    """The keys of the panes' widgets, for the help screen."""
+    panes = (PipelineView, FilterView, ConfusionMatrix, DigitCanvas)
+    return [binding for pane in panes for binding in pane.BINDINGS]
 
 
 class InsideScreen(ViewScreen):
     BINDINGS = [
-        Binding("i", "app.toggle_inside", "Dashboard"),
-        Binding("escape", "app.toggle_inside", "Dashboard", show=False),
         *(
-            Binding(str(n), f"show_pane('{key}')", title, show=False)
+            Binding(str(n), f"show_pane('{key}')", title, show=False, tooltip=PANES_HELP)
             for n, (key, title) in enumerate(PANES.items(), 1)
+        ),
+        Binding("i", "app.toggle_inside", "Dashboard", tooltip="back to the dashboard"),
+        Binding(
+            "escape", "app.toggle_inside", "Dashboard", show=False, tooltip="back to the dashboard"
         ),
     ]
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(ascii=self.ascii, id="inside-status")
+        yield StatusLine(id="inside-status")
         with TabbedContent(initial="pipeline", id="inside-tabs"):
             with TabPane(f"1 {PANES['pipeline']}", id="pipeline"):
-                yield PipelineView(ascii=self.ascii, id="pipeline-view")
+                yield PipelineView(id="pipeline-view")
             with TabPane(f"2 {PANES['filters']}", id="filters"):
-                yield FilterView(ascii=self.ascii, id="filter-view")
+                yield FilterView(id="filter-view")
             with TabPane(f"3 {PANES['confusion']}", id="confusion"):
-                yield ConfusionMatrix(ascii=self.ascii, id="confusion-matrix")
+                yield ConfusionMatrix(id="confusion-matrix")
             with TabPane(f"4 {PANES['draw']}", id="draw"):
-                yield DrawPanel(ascii=self.ascii, id="draw-panel")
+                yield DrawPanel(id="draw-panel")
         # the panes' own keys need the room at 80 columns; ctrl+p still works (and ? says so)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -69,8 +80,6 @@ class InsideScreen(ViewScreen):
         if pane in focusable:
             self.query_one(focusable[pane]).focus()
 
-    @on(DigitCanvas.Changed)
-    def _send_drawing(self, message: DigitCanvas.Changed) -> None:
-        control = getattr(self.app, "control", None)
-        if control is not None:
-            control.probe_image(message.image)
+    @on(ConfusionMatrix.CellChosen)
+    def _open_gallery(self, chosen: ConfusionMatrix.CellChosen) -> None:
+        self.app.push_screen(GalleryScreen.of_cell(chosen))

@@ -1,4 +1,4 @@
-"""What the dashboard and the inside screen share: widgets drawn from the run's view."""
+"""What the dashboard and the inside screen share: view widgets, synced from the run's view."""
 
 from __future__ import annotations
 
@@ -6,28 +6,20 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
+from cnn_tui.tui.widgets.base import ViewWidget
 
 
 class ViewScreen(Screen[None]):
-    """A screen of :class:`ViewSync` widgets, synced by the app's redraw timer; ``a``
-    switches its heatmaps between colour and ASCII."""
+    """A screen of view widgets, synced by the app's redraw timer; ``a`` switches the app
+    between ASCII and Unicode with colour."""
 
-    BINDINGS = [Binding("a", "toggle_ascii", "ASCII", show=False)]
-
-    def __init__(self, *, ascii: bool = False) -> None:
-        super().__init__()
-        self.ascii = ascii
+    BINDINGS = [
+        Binding("a", "app.toggle_glyphs", "ASCII", show=False, tooltip="ASCII / Unicode and colour")
+    ]
 
     def sync(self, view: RunView, now: float | None = None) -> None:
-        """Hand the view to every widget; ``now=None`` redraws whatever changed at once."""
-        for widget in self.query("*"):
-            if isinstance(widget, ViewSync):
-                widget.sync(view, now)
+        """Hand the view to every view widget; ``now=None`` redraws whatever changed at once.
 
-    def action_toggle_ascii(self) -> None:
-        self.ascii = not self.ascii
-        for widget in self.query("*"):
-            setter = getattr(widget, "set_ascii", None)
-            if callable(setter):
-                setter(self.ascii)
+        The widgets are looked up at each sync, not kept: panes can be mounted later."""
+        for widget in self.query(ViewWidget):
+            widget.sync(view, now)

@@ -1,1 +1,2 @@
-"""The dashboard's widgets, one per file; each draws from the RunView when told to sync."""
+"""The screens' widgets, one per file; most are view widgets (see ``base.py``): each draws
+one part of the RunView, at its own rate."""

@@ -1,88 +1,85 @@
-"""What every dashboard widget shares: redraw only when its data changed, and not too often.
+"""The one way a widget is drawn from the run: declare what it draws, implement ``draw``.
 
-The app's redraw timer calls ``sync(view, now)`` on every widget a few times a second. A
-widget takes new data and refreshes only if its part of the view changed and its own
-interval has passed: the status line twice a second, a chart or a heatmap every 2 s. On a
-CPU-bound box every millisecond the UI draws is taken from training (see
-benchmarks/ui_overhead.py). ``now=None`` forces a redraw (state changes, tests).
+A view widget names the :class:`~cnn_tui.tui.view.Part` of the view it draws and how often
+it may redraw, and renders from the view::
+
+    class EventCount(ViewWidget):
+        DRAWS = Part.LOG  # redrawn only when the log changed...
+        EVERY = 1.0  # ...and at most once a second
+
+        def draw(self, view: RunView) -> RenderableType:
+            return Text(f"{view.log_version} lines{self.glyphs.ellipsis}")
+
+The app's redraw timer calls ``sync(view, now)`` on every view widget of the screens on
+show; ``now=None`` redraws whatever changed at once (a state change, a digit the user chose,
+tests). On a CPU-bound box every millisecond the UI draws is taken from training, which is
+why each widget has its own interval (see benchmarks/ui_overhead.py and
+docs/architecture.md). ``glyphs`` follows the app's glyph set (``a`` switches it).
 """
 
 from __future__ import annotations
 
-from rich.text import Text
+import copy
+from typing import ClassVar
+
+from textual.app import RenderResult
+from textual.reactive import reactive
 from textual.widget import Widget
 
-from cnn_tui.tui.view import RunView
+from cnn_tui.render import UNICODE, Glyphs
+from cnn_tui.tui.glyphs_app import GlyphsApp
+from cnn_tui.tui.view import Part, RunView
 
 
-class Throttle:
-    """Allows one redraw per ``interval`` seconds of the caller's clock."""
+class GlyphWidget(Widget):
+    """A widget drawn with the app's glyph set (its own, outside a :class:`GlyphsApp`)."""
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next = float("-inf")
+    glyphs: reactive[Glyphs] = reactive(UNICODE)
 
-    def allows(self, now: float | None) -> bool:
-        if now is not None and now < self._next:
-            return False
-        self._next = (now if now is not None else float("-inf")) + self.interval
-        return True
+    def on_mount(self) -> None:
+        if isinstance(self.app, GlyphsApp):
+            self.watch(self.app, "glyphs", self._follow_glyphs)
+
+    def _follow_glyphs(self, glyphs: Glyphs) -> None:
+        self.glyphs = glyphs
 
 
-class ViewSync:
-    """Mixin for widgets drawn from a :class:`RunView` part identified by ``key(view)``."""
+class ViewWidget(GlyphWidget):
+    """A widget drawn from the :class:`RunView`: see the module docstring."""
 
-    REDRAW_INTERVAL = 0.5
-    RELAYOUT = False  # True for widgets sized by their content (width: auto)
-    ascii = False  # heatmaps as ASCII ramps instead of coloured half blocks
+    DRAWS: ClassVar[Part | tuple[Part, ...]]
+    EVERY: ClassVar[float] = 0.5  # seconds between two redraws, at least
+    RELAYOUT: ClassVar[bool] = False  # True for widgets sized by their content (width: auto)
 
-    def init_sync(self) -> None:
-        self._throttle = Throttle(self.REDRAW_INTERVAL)
-        self._drawn_key: object = object()
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view = RunView()  # an empty view until the first sync: "waiting for ..."
+        self.draws = self.DRAWS if isinstance(self.DRAWS, tuple) else (self.DRAWS,)
+        self._drawn: tuple[int, ...] | None = None  # the versions of what is on screen
+        self._next = float("-inf")  # when the interval allows the next redraw
 
     def sync(self, view: RunView, now: float | None = None) -> None:
-        key = self.key(view)
-        if key == self._drawn_key or not self._throttle.allows(now):
+        """Show ``view`` if the parts drawn changed and ``EVERY`` has passed since the last
+        redraw at ``now`` (``None``: at once, and the interval starts afresh)."""
+        versions = tuple(view.version(part) for part in self.draws)
+        if versions == self._drawn or (now is not None and now < self._next):
             return
-        self._drawn_key = key
-        self.take(view)
-        self.refresh(layout=self.RELAYOUT)  # type: ignore[attr-defined]
+        self._drawn = versions
+        self._next = float("-inf") if now is None else now + self.EVERY
+        self.show(view)
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.refresh()  # type: ignore[attr-defined]
+    def show(self, view: RunView) -> None:
+        """Put ``view`` on screen: keep it as it is now and redraw (``render`` calls ``draw``).
 
-    def key(self, view: RunView) -> object:
-        """What identifies the data drawn: a version number or the event object."""
-        raise NotImplementedError
+        A shallow copy: the events it holds are frozen, and what grows in place (the curves,
+        the log) is shared, so a redraw for another reason (a resize, a key) draws what the
+        last sync allowed, not what arrived since."""
+        self.view = copy.copy(view)
+        self.refresh(layout=self.RELAYOUT)
 
-    def take(self, view: RunView) -> None:
-        """Keep what ``render`` needs from ``view``."""
-        raise NotImplementedError
+    def render(self) -> RenderResult:
+        return self.draw(self.view)
 
-
-class ViewLine(ViewSync, Widget):
-    """A one-line widget drawn from the whole view whenever the run's position changes."""
-
-    DEFAULT_CSS = "ViewLine { height: 1; }"
-    PLACEHOLDER = ""
-
-    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.init_sync()
-        self.ascii = ascii
-        self._view: RunView | None = None
-
-    def key(self, view: RunView) -> object:
-        return view.status_version
-
-    def take(self, view: RunView) -> None:
-        self._view = view
-
-    def render(self) -> Text:
-        if self._view is None:
-            return Text(self.PLACEHOLDER)
-        return self.line(self._view, self.size.width)
-
-    def line(self, view: RunView, width: int) -> Text:
+    def draw(self, view: RunView) -> RenderResult:
+        """The picture of ``view``: what this widget is for."""
         raise NotImplementedError

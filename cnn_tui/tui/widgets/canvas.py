@@ -23,7 +23,7 @@ import torch
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
-from textual.widget import Widget
+from textual.reactive import reactive
 
 from cnn_tui.render.drawing import (
     SIDE,
@@ -35,6 +35,8 @@ from cnn_tui.render.drawing import (
     on_canvas,
     stamp,
 )
+from cnn_tui.render.glyphs import Glyphs
+from cnn_tui.tui.widgets.base import GlyphWidget
 
 START = (14, 14)  # where the cursor starts: the middle of the canvas (column, row)
 ERASE_BUTTON = 3  # the right mouse button
@@ -47,14 +49,29 @@ def _move_bindings() -> list[Binding]:
     bindings = []
     for name, (dx, dy) in MOVES.items():
         vi = VI_KEYS[name]
-        bindings.append(Binding(f"{name},{vi}", f"move({dx}, {dy})", "Move", show=False))
-        bindings.append(
-            Binding(f"shift+{name},{vi.upper()}", f"stroke({dx}, {dy})", "Draw", show=False)
-        )
+        move, stroke = f"{name},{vi}", f"shift+{name},{vi.upper()}"
+        bindings += [
+            Binding(
+                move,
+                f"move({dx}, {dy})",
+                "Move",
+                show=False,
+                key_display="arrows hjkl",
+                tooltip="draw: move the cursor",
+            ),
+            Binding(
+                stroke,
+                f"stroke({dx}, {dy})",
+                "Draw",
+                show=False,
+                key_display="shift+arrows HJKL",
+                tooltip="draw: ink while moving",
+            ),
+        ]
     return bindings
 
 
-class DigitCanvas(Widget, can_focus=True):
+class DigitCanvas(GlyphWidget, can_focus=True):
     """A 28×28 uint8 drawing canvas; see the module docstring for keys and mouse."""
 
     DEFAULT_CSS = """
@@ -72,10 +89,10 @@ class DigitCanvas(Widget, can_focus=True):
 
     BINDINGS = [
         *_move_bindings(),
-        Binding("space", "ink", "Ink"),
-        Binding("d", "toggle_pen", "Pen"),
-        Binding("backspace", "rub", "Erase", show=False),
-        Binding("x", "clear", "Clear"),
+        Binding("space", "ink", "Ink", tooltip="draw: ink at the cursor"),
+        Binding("d", "toggle_pen", "Pen", tooltip="draw: pen down (every move inks) or up"),
+        Binding("backspace", "rub", "Erase", show=False, tooltip="draw: erase at the cursor"),
+        Binding("x", "clear", "Clear", tooltip="draw: clear"),
     ]
 
     class Changed(Message):
@@ -93,24 +110,24 @@ class DigitCanvas(Widget, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, DigitCanvas.Changed) and message.canvas is self.canvas
 
-    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
+    cursor: reactive[tuple[int, int]] = reactive(START)
+    pen_down = reactive(False)
+
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.ascii = ascii
-        self.cursor = START
-        self.pen_down = False
         self._image = blank()
         self._announce_pending = False
         self._drag: tuple[int, int] | None = None  # last pixel of a mouse drag
         self._drag_erases = False
         self.border_title = f"draw {SIDE}x{SIDE}"
-        self.set_class(ascii, "-ascii")
         self._show_state()
 
     # -- the image ------------------------------------------------------------------------
     @property
     def image(self) -> UInt8Array:
         """A copy of the drawing: (28, 28) uint8, 0 black to 255 white."""
-        return self._image.copy()
+        copy: UInt8Array = self._image.copy()
+        return copy
 
     def paint(self, x: int, y: int) -> bool:
         """Ink the brush centred on pixel (x, y); True if any pixel changed."""
@@ -128,10 +145,14 @@ class DigitCanvas(Widget, can_focus=True):
         self._changed()
         return True
 
-    def set_ascii(self, ascii: bool) -> None:
-        self.ascii = ascii
-        self.set_class(ascii, "-ascii")
-        self.refresh()
+    def watch_glyphs(self, glyphs: Glyphs) -> None:
+        self.set_class(glyphs.ascii, "-ascii")  # an ASCII border
+
+    def watch_cursor(self) -> None:
+        self._show_state()
+
+    def watch_pen_down(self) -> None:
+        self._show_state()
 
     def _stamp(self, points: Iterable[tuple[int, int]], *, erase: bool = False) -> bool:
         changed = False
@@ -155,8 +176,6 @@ class DigitCanvas(Widget, can_focus=True):
     def _move_cursor(self, dx: int, dy: int) -> None:
         x, y = self.cursor
         self.cursor = (min(max(x + dx, 0), SIDE - 1), min(max(y + dy, 0), SIDE - 1))
-        self._show_state()
-        self.refresh()
 
     def action_move(self, dx: int, dy: int) -> None:
         self._move_cursor(dx, dy)
@@ -176,8 +195,6 @@ class DigitCanvas(Widget, can_focus=True):
 
     def action_toggle_pen(self) -> None:
         self.pen_down = not self.pen_down
-        self._show_state()
-        self.refresh()
         if self.pen_down:
             self.paint(*self.cursor)
 
@@ -199,8 +216,6 @@ class DigitCanvas(Widget, can_focus=True):
         self._drag = pixel
         if on_canvas(*pixel):
             self.cursor = pixel
-            self._show_state()
-            self.refresh()
         points = [p for p in line(*start, *pixel) if on_canvas(*p)]
         self._stamp(points, erase=self._drag_erases)
 
@@ -222,4 +237,4 @@ class DigitCanvas(Widget, can_focus=True):
             self.release_mouse()
 
     def render(self) -> CanvasPicture:
-        return CanvasPicture(self._image, self.cursor, pen_down=self.pen_down, ascii=self.ascii)
+        return CanvasPicture(self._image, self.cursor, pen_down=self.pen_down, glyphs=self.glyphs)

@@ -2,40 +2,52 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.text import Text
-from textual.widget import Widget
+from textual.events import Resize
+from textual.widgets import RichLog
 
-from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
+from cnn_tui.render import Glyphs
+from cnn_tui.tui.view import LOG_LINES, Part, RunView
+from cnn_tui.tui.widgets.base import ViewWidget
 
 LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
 
 
-class EventLog(ViewSync, Widget):
-    """The newest lines that fit, wrapped to the width, newest at the bottom."""
+class EventLog(ViewWidget, RichLog):
+    """Textual's log, wrapped to the width, fed the view's new lines once a second."""
 
-    REDRAW_INTERVAL = 1.0
+    # No scrollbar: it would take a column from lines already wrapped to the full width, and
+    # the newest lines, at the bottom, are what the panel is for (the wheel still scrolls).
+    DEFAULT_CSS = "EventLog { background: transparent; scrollbar-size-vertical: 0; }"
+    DRAWS = Part.LOG
+    EVERY = 1.0
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.init_sync()
-        self._view: RunView | None = None
+        self.max_lines, self.min_width, self.wrap = 4 * LOG_LINES, 1, True  # RichLog's own
+        self._written = 0  # the view's log_version up to which lines are written
 
-    def key(self, view: RunView) -> object:
-        return view.log_version
-
-    def take(self, view: RunView) -> None:
-        self._view = view
+    def show(self, view: RunView) -> None:
+        """A log appends: only the lines the view gained since the last sync are written."""
+        self.view = view
+        new = min(view.log_version - self._written, len(view.log))
+        for entry in list(view.log)[len(view.log) - new :]:
+            text = self.glyphs.text(entry.text)
+            self.write(Text(text, style=self.glyphs.style(LEVEL_STYLES.get(entry.level, ""))))
+        self._written = view.log_version
 
     def render(self) -> RenderableType:
-        if self._view is None:
-            return Text("")
-        width, height = self.size
-        lines: list[Text] = []
-        for entry in reversed(self._view.log):
-            text = Text(entry.text, style=LEVEL_STYLES.get(entry.level, ""))
-            lines[:0] = text.wrap(self.app.console, max(1, width))
-            if len(lines) >= height:
-                break
-        return Group(*lines[-height:] if height else [])
+        return ""  # never asked for: a log is drawn line by line (RichLog.render_line)
+
+    def rewrite(self) -> None:
+        """Every line again: after a resize (wrapped to the new width) or a glyph change."""
+        self.clear()
+        self._written = self.view.log_version - len(self.view.log)
+        self.show(self.view)
+
+    def watch_glyphs(self, glyphs: Glyphs) -> None:
+        self.rewrite()
+
+    def on_resize(self, event: Resize) -> None:
+        self.rewrite()

@@ -9,79 +9,44 @@ from __future__ import annotations
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual.widget import Widget
+from textual.reactive import reactive
 
-from cnn_tui.engine.events import ProbeTaken
-from cnn_tui.render import Grid, Heatmap, Tile
-from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
-from cnn_tui.tui.widgets.tiling import fit_tiles, fit_to
+from cnn_tui.phrases import probe_caption
+from cnn_tui.render import Heatmap, Tile, TileGrid, fit_to, map_tile
+from cnn_tui.render.tiling import fit_tiles
+from cnn_tui.tui.view import Part, RunView
+from cnn_tui.tui.widgets.base import ViewWidget
 
 LAYERS: dict[str, tuple[int, ...]] = {"conv1": (24, 12, 8, 6), "conv2": (16, 8, 4)}
 
 
-def probe_caption(probe: ProbeTaken) -> str:
-    who = f"test #{probe.index}" if probe.source == "test" else "your digit"
-    truth = f", Ground Truth: {probe.label}" if probe.label is not None else ""
-    return f"{who}{truth} · pred {probe.prediction} ({probe.confidence:.0%})"
+class FeatureMaps(ViewWidget):
+    DRAWS = Part.PROBE
+    EVERY = 2.0
 
-
-class FeatureMaps(ViewSync, Widget):
-    REDRAW_INTERVAL = 2.0
-
-    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.init_sync()
-        self.ascii = ascii
-        self.stage = "conv1"
-        self._probe: ProbeTaken | None = None
-
-    def sync(self, view: RunView, now: float | None = None) -> None:
-        chosen = (
-            view.probe is not None
-            and self._probe is not None
-            and view.probe.index != self._probe.index
-        )
-        super().sync(view, None if chosen else now)  # a digit the user chose shows at once
-
-    def key(self, view: RunView) -> object:
-        return view.probe_version
-
-    def take(self, view: RunView) -> None:
-        self._probe = view.probe
+    stage = reactive("conv1")
 
     def next_layer(self) -> str:
         names = list(LAYERS)
         self.stage = names[(names.index(self.stage) + 1) % len(names)]
-        self.refresh()
         return self.stage
 
-    def render(self) -> RenderableType:
-        probe = self._probe
+    def draw(self, view: RunView) -> RenderableType:
+        probe, glyphs = view.probe, self.glyphs
         if probe is None:
-            return Text("waiting for the first probe…", style="dim")
+            return Text(f"waiting for the first probe{glyphs.ellipsis}", style="dim")
         maps = probe.stages[self.stage].clamp(min=0)
         width, height = self.size
         fit = fit_tiles(len(maps) + 1, LAYERS[self.stage], width, height - 1)
         digit = probe.stages["input"][0, 2:26, 2:26]
-        tiles = [Tile(Heatmap(fit_to(digit, fit.pixels), ascii=self.ascii))]
-        tiles += [
-            Tile(
-                Heatmap(
-                    fit_to(m, fit.pixels),
-                    vmin=0.0,
-                    vmax=float(m.max()) or 1.0,
-                    palette="magma",
-                    ascii=self.ascii,
-                )
-            )
-            for m in maps[: fit.capacity - 1]
-        ]
+        tiles = [Tile(Heatmap(fit_to(digit, fit.pixels), glyphs=glyphs))]
+        tiles += [map_tile(m, fit.pixels, glyphs=glyphs) for m in maps[: fit.capacity - 1]]
         header = Text(
-            f"{self.stage} → ReLU, {len(maps)} maps · ",
+            f"{self.stage} {glyphs.arrow} ReLU, {len(maps)} maps{glyphs.sep}",
             style="bold",
             no_wrap=True,
-            overflow="ellipsis",
+            overflow=glyphs.overflow,
         )
-        header.append(probe_caption(probe), style="")
-        return Group(header, Grid(tiles, width=width, gap=1, row_gap=1, ascii=self.ascii))
+        caption = probe_caption(probe, view.classes, short=True)
+        header.append(f"{caption.who}{glyphs.sep}{caption.answer}", style="")
+        return Group(header, TileGrid(tiles, width=width, gap=1, row_gap=1, glyphs=glyphs))

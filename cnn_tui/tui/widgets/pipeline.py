@@ -37,17 +37,17 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.binding import Binding
 from textual.events import Resize
-from textual.widget import Widget
+from textual.reactive import reactive
 
 from cnn_tui.engine.events import ProbeTaken
 from cnn_tui.model import STAGES
-from cnn_tui.render import Grid, Heatmap, ProbBars, Tile
-from cnn_tui.render.flow import ARROW, ARROW_ASCII, Block, Flow, wrap_words
+from cnn_tui.phrases import probe_caption
+from cnn_tui.render import UNICODE, Glyphs, Heatmap, ProbBars, Tile, TileGrid, fit_to
+from cnn_tui.render.flow import Block, Flow, wrap_words
 from cnn_tui.render.scaling import ArrayLike, to_numpy
 from cnn_tui.render.stage_fit import COLUMN_WIDTH, Choice, Plan, RowFit, Stage, plan
-from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewSync
-from cnn_tui.tui.widgets.tiling import fit_to
+from cnn_tui.tui.view import Part, RunView
+from cnn_tui.tui.widgets.base import ViewWidget
 
 ROWS = (("input", "conv1", "pool1", "conv2", "pool2"), ("flatten", "fc1", "fc2", "probs"))
 STEP_TITLES = {
@@ -60,16 +60,17 @@ STEP_TITLES = {
 }
 SIGNED = frozenset({"conv1", "conv2", "fc2"})  # taken before a ReLU
 HEADER_LINES = 1
+PAGES = "pipeline: turn pages (small terminals)"
 
 
-def shape_text(shape: tuple[int, ...], *, ascii: bool = False) -> str:
+def shape_text(shape: tuple[int, ...], *, glyphs: Glyphs = UNICODE) -> str:
     """``10×24×24``; a single channel is left out (the input is ``28×28``)."""
     dims = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
-    return ("x" if ascii else "×").join(str(d) for d in dims)
+    return glyphs.times.join(str(d) for d in dims)
 
 
 @lru_cache(maxsize=2)
-def stage_rows(ascii: bool) -> tuple[tuple[Stage, ...], ...]:
+def stage_rows(glyphs: Glyphs = UNICODE) -> tuple[tuple[Stage, ...], ...]:
     """The two rows of the diagram, described for the layout planner."""
     classes = STAGES["probs"][1][0]
     rows: list[tuple[Stage, ...]] = []
@@ -77,7 +78,7 @@ def stage_rows(ascii: bool) -> tuple[tuple[Stage, ...], ...]:
         stages = []
         for name in names:
             step, shape = STAGES[name]
-            caption = f"{name} {shape_text(shape, ascii=ascii)}"
+            caption = f"{name} {shape_text(shape, glyphs=glyphs)}"
             title = STEP_TITLES.get(step, step)
             if len(shape) == 3:
                 stages.append(Stage(name, title, caption, "maps", shape[0], shape[1]))
@@ -89,21 +90,13 @@ def stage_rows(ascii: bool) -> tuple[tuple[Stage, ...], ...]:
 
 
 def probe_header(
-    probe: ProbeTaken, classes: tuple[str, ...], *, width: int, page: str = "", ascii: bool
+    probe: ProbeTaken, classes: tuple[str, ...], *, width: int, page: str = "", glyphs: Glyphs
 ) -> str:
     """Which digit, what the network says, the page shown and when, as fits ``width``
     (the least useful parts are left out first)."""
-
-    def name(k: int) -> str:
-        return classes[k] if k < len(classes) else str(k)
-
-    who = "your digit" if probe.source == "drawn" else f"test #{probe.index}"
-    if probe.label is not None:
-        who += f", Ground Truth: {name(probe.label)}"
-    parts = [who, f"prediction {name(probe.prediction)} ({probe.confidence:.0%})"]
-    parts += [page] if page else []
-    parts.append(f"after {probe.examples_seen:,} examples")
-    sep = " | " if ascii else " · "
+    caption = probe_caption(probe, classes, short=False)
+    parts = [caption.who, caption.answer, *([page] if page else []), caption.when]
+    sep = glyphs.sep
     while len(parts) > 2 and cell_len(sep.join(parts)) > width:
         parts.pop()
     return sep.join(parts)
@@ -127,7 +120,7 @@ class StageColours:
             return cls(float(data.min()), float(data.max()), "gray")
         return cls(0.0, float(data.max()) or 1.0, "magma")
 
-    def draw(self, image: ArrayLike, scale: int, ascii: bool) -> Heatmap:
+    def draw(self, image: ArrayLike, scale: int, glyphs: Glyphs) -> Heatmap:
         return Heatmap(
             image,
             vmin=self.low,
@@ -135,52 +128,35 @@ class StageColours:
             signed=self.signed,
             palette=self.palette,
             scale=scale,
-            ascii=ascii,
+            glyphs=glyphs,
         )
 
 
-class PipelineView(ViewSync, Widget):
+class PipelineView(ViewWidget, can_focus=True):
     DEFAULT_CSS = "PipelineView { width: 1fr; height: 1fr; }"  # drawn to fit whatever it is given
-    REDRAW_INTERVAL = 2.0
-    can_focus = True
+    DRAWS = Part.PROBE
+    EVERY = 2.0
     BINDINGS = [
-        Binding("right", "page(1)", "Pages", key_display="←→"),  # one footer entry: 80 columns
-        Binding("left", "page(-1)", "Pages", show=False),
+        # one footer entry for both, so the inside screen's footer fits 80 columns
+        Binding("right", "page(1)", "Pages", key_display="←→", tooltip=PAGES),
+        Binding("left", "page(-1)", "Pages", show=False, key_display="←→", tooltip=PAGES),
     ]
 
-    def __init__(self, *, source: str = "test", ascii: bool = False, id: str | None = None) -> None:
+    page = reactive(0)
+
+    def __init__(self, *, source: str = "test", id: str | None = None) -> None:
         super().__init__(id=id)
-        self.init_sync()
         if source not in ("test", "drawn"):
             raise ValueError(f"source is 'test' or 'drawn', not {source!r}")
         self.source = source
-        self.ascii = ascii
-        self.page = 0
-        self._probe: ProbeTaken | None = None
-        self._class_names: tuple[str, ...] = ()
-
-    # -- data -------------------------------------------------------------------------
-    def sync(self, view: RunView, now: float | None = None) -> None:
-        chosen = self.source == "drawn" or (
-            view.probe is not None
-            and self._probe is not None
-            and view.probe.index != self._probe.index
-        )
-        super().sync(view, None if chosen else now)  # a digit the user chose shows at once
-
-    def key(self, view: RunView) -> object:
-        return view.drawn_version if self.source == "drawn" else view.probe_version
-
-    def take(self, view: RunView) -> None:
-        self._probe = view.drawn_probe if self.source == "drawn" else view.probe
-        self._class_names = view.classes
+        self.draws = (Part.DRAWN,) if source == "drawn" else (Part.PROBE,)
 
     # -- pages ------------------------------------------------------------------------
     def layout_plan(self) -> Plan | None:
         width, height = self.size
         if width < 1 or height <= HEADER_LINES:
             return None
-        return plan(stage_rows(self.ascii), width, height - HEADER_LINES)
+        return plan(stage_rows(self.glyphs), width, height - HEADER_LINES)
 
     @property
     def page_count(self) -> int:
@@ -194,49 +170,52 @@ class PipelineView(ViewSync, Widget):
 
     def action_page(self, step: int) -> None:
         self.page = (self.page + step) % self.page_count
-        self.refresh()
 
     def on_resize(self, event: Resize) -> None:
         self.refresh_bindings()
 
     # -- drawing ----------------------------------------------------------------------
-    def render(self) -> RenderableType:
-        probe = self._probe
+    def draw(self, view: RunView) -> RenderableType:
+        probe, glyphs = (view.drawn_probe if self.source == "drawn" else view.probe), self.glyphs
         if probe is None:
             waiting = "draw a digit to see it" if self.source == "drawn" else "waiting for a probe"
-            return Text(waiting + ("..." if self.ascii else "…"), style="dim")
+            return Text(waiting + glyphs.ellipsis, style="dim")
         fitted = self.layout_plan()
         if fitted is None:
             return Text("too small for the pipeline", style="dim")
         pages = len(fitted.pages)
-        self.page = min(self.page, pages - 1)
-        page = f"page {self.page + 1}/{pages} {'<-/->' if self.ascii else '←/→'}"
+        page_shown = min(self.page, pages - 1)
+        page = f"page {page_shown + 1}/{pages} {glyphs.left_right}"
         title = probe_header(
             probe,
-            self._class_names,
+            view.classes,
             width=self.size.width,
             page=page if pages > 1 else "",
-            ascii=self.ascii,
+            glyphs=glyphs,
         )
         parts: list[RenderableType] = [Text(title, style="bold", no_wrap=True, overflow="crop")]
-        for index, row in enumerate(fitted.pages[self.page]):
+        for index, row in enumerate(fitted.pages[page_shown]):
             if index and fitted.gap:
                 parts.append(Text(""))
-            parts.append(self._flow(probe, row, self.size.width))
+            parts.append(self._flow(probe, view.classes, row, self.size.width))
         return Group(*parts)
 
-    def _flow(self, probe: ProbeTaken, row: RowFit, width: int) -> Flow:
+    def _flow(self, probe: ProbeTaken, classes: tuple[str, ...], row: RowFit, width: int) -> Flow:
         blocks = [
-            self._block(probe, stage, choice, block_width, row.label_lines)
+            self._block(probe, classes, stage, choice, block_width, row.label_lines)
             for stage, choice, block_width in zip(row.stages, row.choices, row.widths, strict=True)
         ]
-        arrow = ARROW_ASCII if self.ascii else ARROW
-        return Flow(
-            blocks, label_lines=row.label_lines, arrow=arrow, indent=(width - row.width) // 2
-        )
+        indent = (width - row.width) // 2
+        return Flow(blocks, label_lines=row.label_lines, glyphs=self.glyphs, indent=indent)
 
     def _block(
-        self, probe: ProbeTaken, stage: Stage, choice: Choice, width: int, lines: int
+        self,
+        probe: ProbeTaken,
+        classes: tuple[str, ...],
+        stage: Stage,
+        choice: Choice,
+        width: int,
+        lines: int,
     ) -> Block:
         caption_lines = wrap_words(stage.caption, width)
         title_lines = wrap_words(stage.title, width)[: max(0, lines - len(caption_lines))]
@@ -251,11 +230,11 @@ class PipelineView(ViewSync, Widget):
         elif stage.kind == "column":
             column = np.repeat(to_numpy(data).reshape(-1, 1), 2, axis=0)  # a value per line
             column = np.repeat(column, COLUMN_WIDTH, axis=1)
-            body = StageColours.of(stage.name, data).draw(column, 1, self.ascii)
+            body = StageColours.of(stage.name, data).draw(column, 1, self.glyphs)
         else:
             body_width = width
             body = ProbBars(
-                data, self._class_names, highlight=probe.prediction, width=width, ascii=self.ascii
+                data, classes, highlight=probe.prediction, width=width, glyphs=self.glyphs
             )
         return Block(body, width, choice.height, body_width, labels)
 
@@ -264,10 +243,10 @@ class PipelineView(ViewSync, Widget):
         side, pixels = stage.side, choice.pixels
         scale = max(1, pixels // side)
         tiles = [
-            Tile(colours.draw(m if scale > 1 else fit_to(m, pixels), scale, self.ascii))
+            Tile(colours.draw(m if scale > 1 else fit_to(m, pixels), scale, self.glyphs))
             for m in data.reshape(-1, side, side)[: choice.shown]
         ]
-        grid = Grid(tiles, width=choice.width, gap=1, row_gap=1, ascii=self.ascii)
+        grid = TileGrid(tiles, width=choice.width, gap=1, row_gap=1, glyphs=self.glyphs)
         if choice.shown >= stage.count:
             return grid
         return Group(grid, Text(f"+{stage.count - choice.shown} more", style="dim"))
@@ -275,4 +254,4 @@ class PipelineView(ViewSync, Widget):
     def _strip(self, stage: Stage, data: torch.Tensor, choice: Choice) -> Heatmap:
         rows = math.ceil(stage.count / choice.per_row)
         values = data.reshape(rows, choice.per_row)
-        return StageColours.of(stage.name, data).draw(values, choice.pixels, self.ascii)
+        return StageColours.of(stage.name, data).draw(values, choice.pixels, self.glyphs)

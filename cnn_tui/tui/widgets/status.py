@@ -5,8 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 
 from cnn_tui.engine.events import RunState
-from cnn_tui.tui.view import RunView
-from cnn_tui.tui.widgets.base import ViewLine
+from cnn_tui.phrases import duration
+from cnn_tui.render import UNICODE, Glyphs
+from cnn_tui.tui.view import Part, RunView
+from cnn_tui.tui.widgets.base import ViewWidget
 
 STATE_STYLES = {
     RunState.STARTING: "bold black on grey70",
@@ -26,28 +28,20 @@ SOURCE_NAMES = {
 }
 
 
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def status_text(view: RunView, width: int, *, ascii: bool) -> Text:
+def status_text(view: RunView, width: int, *, glyphs: Glyphs = UNICODE) -> Text:
     """The state badge, then as many facts as fit in ``width``, most important first."""
     state = view.state.value.upper()
-    text = Text(no_wrap=True, overflow="ellipsis")
-    badge_style = "" if ascii else STATE_STYLES[view.state]
-    text.append(f"[{state}]" if ascii else f" {state} ", style=badge_style)
-    rate = view.samples_per_second
+    text = Text(no_wrap=True, overflow=glyphs.overflow)
+    badge = f"[{state}]" if glyphs.ascii else f" {state} "  # the colour says it's a badge
+    text.append(badge, style=glyphs.style(STATE_STYLES[view.state]))
+    rate, eta = view.samples_per_second, view.eta_seconds
     epoch = min(view.epoch, view.hparams.epochs)
     facts: list[tuple[int, str]] = [  # (priority, text): lower numbers are kept longer
         (0, f"epoch {epoch}/{view.hparams.epochs}"),
         (3, f"step {view.batches_done}/{view.batches_in_epoch}" if view.batches_in_epoch else ""),
         (1, f"{view.examples_seen:,} seen"),
-        (2, f"{rate:,.0f}/s" if rate else "–/s"),
-        (2, f"ETA {format_eta(view.eta_seconds)}"),
+        (2, f"{rate:,.0f}/s" if rate else f"{glyphs.missing}/s"),
+        (2, f"ETA {duration(eta) if eta is not None else glyphs.missing}"),
     ]
     started = view.started
     if started is not None:
@@ -55,16 +49,17 @@ def status_text(view: RunView, width: int, *, ascii: bool) -> Text:
         facts[:0] = [(5, f"{started.dataset} ({source})"), (4, started.device)]
     facts = [(p, f) for p, f in facts if f]
     budget = width - text.cell_len
-    while facts and sum(len(f) + 3 for _, f in facts) > budget:
+    while facts and sum(len(f) + len(glyphs.sep) for _, f in facts) > budget:
         facts.remove(max(facts, key=lambda pf: pf[0]))
-    text.append(" " + " · ".join(f for _, f in facts))
+    text.append(" " + glyphs.sep.join(f for _, f in facts))
     return text
 
 
-class StatusLine(ViewLine):
+class StatusLine(ViewWidget):
     """State, data, device, position, speed, ETA: as many as fit."""
 
-    PLACEHOLDER = "starting…"
+    DEFAULT_CSS = "StatusLine { height: 1; }"
+    DRAWS = Part.STATUS
 
-    def line(self, view: RunView, width: int) -> Text:
-        return status_text(view, width, ascii=self.ascii)
+    def draw(self, view: RunView) -> Text:
+        return status_text(view, self.size.width, glyphs=self.glyphs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 TABS = {"charts": "Charts", "digits": "Digits", "maps": "Maps", "log": "Log"}
@@ -11,13 +12,7 @@ TABS = {"charts": "Charts", "digits": "Digits", "maps": "Maps", "log": "Log"}
 class TabStrip(Widget):
     DEFAULT_CSS = "TabStrip { height: 1; }"
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.active = "charts"
-
-    def select(self, tab: str) -> None:
-        self.active = tab
-        self.refresh()
+    active = reactive("charts")
 
     def render(self) -> Text:
         text = Text()
