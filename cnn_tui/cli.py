@@ -1,7 +1,11 @@
-"""Command line: flags → RunConfig → the Textual monitor, or the headless runner.
+"""Command line: flags → RunConfig → a run, and the monitor or the tutorial's lines.
 
-``cnn-tui`` opens the monitor when stdout is a terminal and runs headless otherwise (or with
-``--headless``). ``cnn-tui export RUN_DIR --csv`` turns a run's event log into CSV files.
+``cnn-tui`` starts the run in a process of its own and opens the monitor on it when stdout
+is a terminal; ``--headless`` (or a stdout that is not a terminal) trains here and prints
+the tutorial's lines; ``--detach`` starts the run in the background and returns. Every run
+serves its endpoint (``host.py``). ``cnn-tui attach | runs | stop | serve`` work on runs
+that exist (``cli_runs.py``); ``cnn-tui export RUN_DIR --csv`` turns a run's event log
+into CSV files.
 Every bad value ends in one line on stderr and exit status 2; bounds come from ``config``.
 The run directory is checked (and created) before any screen opens. SIGINT and SIGTERM
 before training starts (while data loads) end the process with one line and 130 / 143.
@@ -18,9 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any
 
 from cnn_tui import __version__
+from cnn_tui.cli_parsing import EXIT_BAD_INPUT, Parser, UsageError
 from cnn_tui.config import (
     BOUNDS,
     DATASET_NAMES,
@@ -31,12 +36,7 @@ from cnn_tui.config import (
     parse_bounded,
 )
 
-EXIT_BAD_INPUT = 2
 HPARAM_FLAGS = ("epochs", "batch_size", "test_batch_size", "lr", "momentum", "log_interval")
-
-
-class UsageError(Exception):
-    """Bad input from the user: one line, exit status 2."""
 
 
 class Interrupted(BaseException):
@@ -47,16 +47,12 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="cnn-tui",
         description="Train the PyTorch MNIST tutorial's CNN and watch it learn in the terminal.",
-        epilog="Also: cnn-tui export RUN_DIR --csv   (write a run's metrics as CSV files)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for name in HPARAM_FLAGS:
         bound = BOUNDS[name]
@@ -80,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", type=Path, metavar="PATH", help="checkpoint or run dir")
     parser.add_argument("--headless", action="store_true", help="print lines, no screen")
     parser.add_argument(
+        "--detach", action="store_true", help="start the run in the background and return"
+    )
+    parser.add_argument(
+        "--on-hangup",
+        choices=("continue", "stop"),
+        default="continue",
+        help="when the monitor's terminal goes away (SSH dropped): default continue",
+    )
+    parser.add_argument(
+        "--notify", metavar="CMD", help="shell command run when the run ends, diverges or fails"
+    )
+    parser.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--wait-for-owner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--offline", action="store_true", help="never try to download (env CNN_TUI_OFFLINE=1)"
     )
     parser.add_argument("--version", action="version", version=f"cnn-tui {__version__}")
@@ -93,7 +103,7 @@ def _default(name: str) -> Any:
 
 
 def build_export_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cnn-tui export", description="Write a run's metrics as CSV files.")
+    parser = Parser(prog="cnn-tui export", description="Write a run's metrics as CSV files.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     parser.add_argument("--csv", action="store_true", help="CSV (the only format, the default)")
     parser.add_argument("--out", type=Path, help="folder for the files (default: RUN_DIR)")
@@ -127,17 +137,46 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["export"]:
             return _export(build_export_parser().parse_args(argv[1:]))
-        return _run(build_parser().parse_args(argv))
+        if argv[:1] and argv[0] in SUBCOMMANDS:
+            return _subcommand(argv[0], argv[1:])
+        return _run(build_parser().parse_args(argv), argv)
     except UsageError as err:
+        _say_failed(argv, str(err))
         print(f"cnn-tui: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Interrupted as stop:
         name = signal.Signals(stop.signum).name
+        _say_failed(argv, f"stopped by {name} before training started")
         print(f"cnn-tui: stopped by {name} before training started", file=sys.stderr)
         return 128 + stop.signum
     except KeyboardInterrupt:
         print("cnn-tui: interrupted", file=sys.stderr)
         return 130
+
+
+SUBCOMMANDS = ("attach", "runs", "stop", "serve")
+EPILOG = """more:
+  cnn-tui --detach [options]     start a run in the background (it outlives this terminal)
+  cnn-tui runs                   your runs: id, state, epoch, best accuracy, viewers
+  cnn-tui attach [RUN]           the monitor on a running run (default: the newest)
+  cnn-tui stop RUN               stop a run (it saves a checkpoint)
+  cnn-tui serve [RUN]            the monitor in a browser (token-protected, 127.0.0.1)
+  cnn-tui export RUN_DIR --csv   a run's metrics as CSV files"""
+
+
+def _subcommand(name: str, argv: list[str]) -> int:
+    from cnn_tui import cli_runs
+
+    command: Callable[[list[str]], int] = getattr(cli_runs, name)
+    return command(argv)
+
+
+def _say_failed(argv: list[str], message: str) -> None:
+    """A run in the background tells whoever started it why it could not (one line)."""
+    if "--background" in argv:
+        from cnn_tui.host import say_failed
+
+        say_failed(message)
 
 
 @contextmanager
@@ -173,31 +212,60 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    with _signals_interrupt():
-        start, headless = _prepare(args)
-        if headless:  # run_headless takes the signals over from here
-            return start()
-    return start()  # the monitor handles its own signals
-
-
-def _prepare(args: argparse.Namespace) -> tuple[Callable[[], int], bool]:
-    """Everything before training: checkpoint, flags, run directory, data. Returns the
-    front end, ready to start, and whether it is the headless one."""
-    from cnn_tui.engine.device import reserve_threads_for_engine, resolve_device
-
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
     headless = args.headless or not sys.stdout.isatty()
-    engine_threads = None if headless else reserve_threads_for_engine()
+    if args.detach:
+        return _detach([a for a in argv if a != "--detach"])
+    if not (headless or args.background):
+        return _monitor(argv)
+    with _signals_interrupt():
+        start = _prepare(args)
+    return start()  # the run's own signal handling from here
+
+
+def _detach(argv: list[str]) -> int:
+    from cnn_tui.spawn import StartFailed, start_background
+
+    try:
+        started = start_background(argv)
+    except StartFailed as err:
+        raise UsageError(str(err)) from None
+    print(f"cnn-tui: run {started.id} started in the background (pid {started.pid})")
+    print(f"  watch it:  cnn-tui attach {started.id}")
+    print(f"  its output: {started.run_dir / 'output.log'}")
+    return 0
+
+
+def _monitor(argv: list[str]) -> int:
+    from cnn_tui.spawn import launch
+
+    pending = launch(argv, owner=True)  # it loads torch and the data while we load the screens
+    from cnn_tui.tui.launch import LaunchError, run_monitor
+
+    try:
+        return run_monitor(pending)
+    except LaunchError as err:
+        raise UsageError(str(err)) from None
+
+
+def _prepare(args: argparse.Namespace) -> Callable[[], int]:
+    """Everything before training: checkpoint, flags, run directory, data. Returns the
+    run, ready to start."""
     # torchvision (behind cnn_tui.data) takes seconds to import: not before the checks
     from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
+    from cnn_tui.engine.device import resolve_device
     from cnn_tui.engine.rundir import RunDirError, prepare_run_dir, resolve_run_dir
+    from cnn_tui.host import HostOptions
     from cnn_tui.idx import DataError
+    from cnn_tui.runs.lock import busy_message, is_live
 
     try:
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         config = parse_run_config(args, checkpoint)
         run_dir = resolve_run_dir(config, checkpoint, config.dataset)
         prepare_run_dir(run_dir, create=False)  # refuse a bad one before the data loads
+        if is_live(run_dir):
+            raise UsageError(busy_message(run_dir))
         config = dataclasses.replace(config, run_dir=run_dir)
         device = resolve_device(config.device)
         from cnn_tui.data import load_data
@@ -224,36 +292,23 @@ def _prepare(args: argparse.Namespace) -> tuple[Callable[[], int], bool]:
             f"continuing on {config.dataset}",
             file=sys.stderr,
         )
-    if headless:
-        return (lambda: _run_headless(config, data, checkpoint, device)), True
-    from cnn_tui.tui.launch import run_app
-
-    return (lambda: run_app(config, data, checkpoint, device, engine_threads)), False
+    options = HostOptions(
+        background=args.background,
+        wait_for_owner=args.wait_for_owner,
+        on_hangup=args.on_hangup,
+        notify=args.notify,
+    )
+    return lambda: _host(config, data, checkpoint, device, options)
 
 
 def _stderr_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _run_headless(config: RunConfig, data: Any, checkpoint: Any, device: Any) -> int:
-    from cnn_tui.engine.events import Sink
-    from cnn_tui.engine.privatefs import os_reason
-    from cnn_tui.engine.rundir import RunDirError
-    from cnn_tui.engine.session import Run, open_run
-    from cnn_tui.headless import HeadlessPrinter, run_headless
+def _host(config: RunConfig, data: Any, checkpoint: Any, device: Any, options: Any) -> int:
+    from cnn_tui.host import HostError, host_run
 
-    def open_session(sink: Sink) -> Run:
-        try:
-            return open_run(
-                config, data, sink, device=device, checkpoint=checkpoint, visual_every=0
-            )
-        except RunDirError as err:
-            raise UsageError(str(err)) from None
-        except OSError as err:
-            where = err.filename or config.run_dir
-            raise UsageError(
-                f"cannot write the run directory ({where}: {os_reason(err)}): "
-                "pass --run-dir with a folder you can write"
-            ) from None
-
-    return run_headless(open_session, HeadlessPrinter(sys.stdout))
+    try:
+        return host_run(config, data, checkpoint, device, options)
+    except HostError as err:
+        raise UsageError(str(err)) from None

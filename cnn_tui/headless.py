@@ -78,6 +78,7 @@ class HeadlessPrinter:
         self.first_seen: int | None = None
         self.last_batch: BatchLogged | None = None
         self.first_batch: BatchLogged | None = None
+        self.finished = False  # all epochs trained (and nothing since but a stop)
 
     def __call__(self, event: Event) -> None:
         match event:
@@ -119,8 +120,13 @@ class HeadlessPrinter:
                 self._say(f"Note: {event.reason}")
             case Failed():
                 self.failure = event.message
-            case SamplesPredicted() | ProbeTaken() | StateChanged():
-                pass  # pictures, and states the lines above already tell
+            case StateChanged():
+                # a run in the background may be stopped once done: it still finished
+                self.finished = event.state is RunState.DONE or (
+                    self.finished and event.state is RunState.STOPPED
+                )
+            case SamplesPredicted() | ProbeTaken():
+                pass  # pictures
             case _:
                 assert_never(event)
 
@@ -137,6 +143,8 @@ class HeadlessPrinter:
             parts.append(f"test accuracy {100 * t.accuracy:.2f}% ({t.correct}/{t.total})")
         if self.checkpoint:
             parts.append(f"checkpoint {self.checkpoint}")
+        if self.finished and not interrupted:
+            state = RunState.DONE
         head = {
             RunState.DONE: "Done",
             RunState.STOPPED: f"Stopped ({interrupted})" if interrupted else "Stopped",

@@ -19,6 +19,7 @@ from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import Event, RunState
 from cnn_tui.engine.session import Run, open_run
 from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.session import LocalSession, Sink
 
 
 @dataclass
@@ -112,9 +113,9 @@ def drive(
             try:
                 await body(pilot)
             finally:  # a failed assertion must not leave a paused engine thread behind
-                control = getattr(getattr(app, "session", None), "control", None)
-                if control is not None:
-                    control.stop()
+                session = getattr(app, "session", None)
+                if session is not None:
+                    session.leave()
 
     asyncio.run(main())
 
@@ -126,11 +127,11 @@ class Harness:
         self.control = WatchedControl()
         self.run: Run | None = None
 
-        def open_session(sink: Callable[[Event], None]) -> Run:
+        def open_session(sink: Sink) -> LocalSession:
             self.run = open_test_run(
                 data, sink, run_dir, control=self.control, epochs=100, visual_every=5, **options
             )
-            return self.run
+            return LocalSession(self.run, sink)
 
         self.app = CnnTuiApp(open_session)
 

@@ -25,10 +25,10 @@ from textual.widgets import Footer
 from cnn_tui.engine.events import EpochTested, Event, RunStarted
 from cnn_tui.render import ASCII, UNICODE, Glyphs, Heatmap
 from cnn_tui.render.confusion import ConfusionPicture
+from cnn_tui.runview import RunView
 from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.replay import Recording, final_view
 from cnn_tui.tui.screens.gallery import DigitWall, GalleryScreen, mistakes_for
-from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.confusion import ConfusionMatrix
 from tests.helpers import drive
 

@@ -24,8 +24,8 @@ from cnn_tui.model import Net, probe
 from cnn_tui.render import ASCII, UNICODE
 from cnn_tui.render.drawing import blank, cell_to_pixel, line, stamp
 from cnn_tui.render.tiling import fit_answer
+from cnn_tui.runview import RunView
 from cnn_tui.tui.glyphs_app import GlyphsApp
-from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.canvas import START, DigitCanvas
 from cnn_tui.tui.widgets.drawn import HINT, DrawnPrediction, DrawPanel
 from tests.helpers import drive

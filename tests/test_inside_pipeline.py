@@ -25,9 +25,9 @@ from cnn_tui.engine.events import Event, ProbeTaken
 from cnn_tui.model import STAGES
 from cnn_tui.render import ASCII, UNICODE, Glyphs, Heatmap, TileGrid
 from cnn_tui.render.stage_fit import plan
+from cnn_tui.runview import RunView
 from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.replay import Recording, final_view
-from cnn_tui.tui.view import RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 from cnn_tui.tui.widgets.filters import FilterView
 from cnn_tui.tui.widgets.pipeline import ROWS, PipelineView, shape_text, stage_rows

@@ -34,14 +34,15 @@ def one_error(capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.fixture
 def monitor(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the CLI choose the monitor (stdout "is a terminal") but fail if it opens."""
+    """Make the CLI choose the monitor (stdout "is a terminal") but fail if it opens: the
+    run it starts in the background must refuse the directory first."""
     import cnn_tui.tui.launch
 
     def no_screen(*args: object, **kwargs: object) -> int:
         raise AssertionError("the screen opened before the run directory was checked")
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    monkeypatch.setattr(cnn_tui.tui.launch, "run_app", no_screen)
+    monkeypatch.setattr(cnn_tui.tui.launch, "CnnTuiApp", no_screen)
 
 
 @pytest.mark.parametrize("front_end", ["headless", "monitor"])
@@ -118,6 +119,8 @@ def test_everything_a_run_writes_is_private_whatever_the_umask(
     assert {p.name: mode(p) for p in run_dir.iterdir()} == {
         "checkpoint.pt": 0o600,
         "events.jsonl": 0o600,
+        "run.json": 0o600,  # what cnn-tui runs reads
+        "lock": 0o600,  # held while the run lives (the socket goes with the run)
     }
     csv = tmp_path / "csv"
     assert main(["export", str(run_dir), "--out", str(csv)]) == 0

@@ -15,7 +15,8 @@ from cnn_tui.config import HyperParams
 from cnn_tui.engine.events import EpochTested, RunState, StateChanged
 from cnn_tui.runs.listing import table
 from cnn_tui.runs.lock import RunBusy, RunLock, is_live
-from cnn_tui.runs.record import RunRecord, RunRecorder, read_record, write_record
+from cnn_tui.runs.record import RunRecord, read_record, write_record
+from cnn_tui.runs.recorder import RunRecorder
 from cnn_tui.runs.registry import RunNotFound, find_run, list_runs, new_id, register
 
 HOLD_LOCK = """

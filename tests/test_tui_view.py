@@ -16,8 +16,8 @@ from cnn_tui.engine.events import (
 from cnn_tui.render import ASCII, UNICODE, fit_to
 from cnn_tui.render.series import downsample, smooth
 from cnn_tui.render.tiling import fit_tiles
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.replay import record
-from cnn_tui.tui.view import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 from cnn_tui.tui.widgets.status import status_text
 

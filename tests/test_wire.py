@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 from cnn_tui.config import BOUNDS, HyperParams
 from cnn_tui.endpoint.protocol import EVENT_TYPES
 from cnn_tui.engine.control import REQUESTS
-from cnn_tui.wire import LineError, WireError, decode, encode, read_line, write_line
-from cnn_tui.wire.codec import DTYPES, fields_of
-from cnn_tui.wire.lines import nesting
+from cnn_tui.wire.codec import DTYPES, WireError, decode, encode, fields_of
+from cnn_tui.wire.lines import LineError, nesting, read_line, write_line
 
 SMALL_SHAPES = st.lists(st.integers(0, 4), min_size=0, max_size=3)
 

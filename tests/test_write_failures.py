@@ -67,7 +67,9 @@ def test_a_checkpoint_that_cannot_be_written_stops_the_run(
         "checkpoint.pt",
         "error.log",
         "events.jsonl",
-    ]
+        "lock",
+        "run.json",
+    ]  # and no temporary file left behind
     assert "No space left on device" in (tmp_path / "error.log").read_text()
     assert stat.S_IMODE((tmp_path / "error.log").stat().st_mode) == 0o600
     assert main(["export", str(tmp_path), "--out", str(tmp_path.parent / "csv")]) == 0

@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from cnn_tui.tui.view import RunView
-from cnn_tui.wire import decode, encode, write_line
-from cnn_tui.wire.codec import fields_of
+from cnn_tui.runview import RunView
+from cnn_tui.wire.codec import decode, encode, fields_of
+from cnn_tui.wire.lines import write_line
 
 PICTURES = ("last_test", "samples", "probe")  # one message each
 PER_VIEWER = ("drawn_probe",)  # answers to one viewer, never shared

@@ -17,7 +17,7 @@ from typing import Any
 from cnn_tui.endpoint import address
 from cnn_tui.endpoint.protocol import PROTOCOL_VERSION, ProtocolError, check_hello, command_line
 from cnn_tui.engine.control import Request
-from cnn_tui.wire import MAX_LINE, LineError, read_line, write_line
+from cnn_tui.wire.lines import MAX_LINE, LineError, read_line, write_line
 
 CONNECT_TIMEOUT_S = 10.0
 # The server keeps its lines under MAX_LINE; a little slack so a viewer never refuses a

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from cnn_tui.wire import MAX_LINE, write_line
+from cnn_tui.wire.lines import MAX_LINE, write_line
 
 PICTURE_BACKLOG = 2 << 20  # bytes queued before pictures are dropped
 MAX_BACKLOG = 64 << 20  # bytes queued before the viewer is cut off (the test digits: 10 MB)

@@ -31,7 +31,8 @@ from typing import Any
 
 from cnn_tui.engine.control import REQUESTS, Request
 from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, SamplesPredicted
-from cnn_tui.wire import WireError, decode, encode, write_line
+from cnn_tui.wire.codec import WireError, decode, encode
+from cnn_tui.wire.lines import write_line
 
 PROTOCOL_VERSION = 1
 ROLES = ("viewer", "owner")

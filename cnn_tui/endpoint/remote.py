@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,56 +21,33 @@ from cnn_tui.endpoint.client import RunClient
 from cnn_tui.endpoint.protocol import ProtocolError, parse_event
 from cnn_tui.engine.control import Request
 from cnn_tui.engine.events import Event, RunState, StateChanged
-from cnn_tui.tui.view import RunView
-from cnn_tui.wire import WireError, decode_tensor
-
-
-@dataclass(frozen=True)
-class ViewRestored:
-    """The run as it stood when this viewer attached."""
-
-    view: RunView
-
-
-@dataclass(frozen=True)
-class TestImagesArrived:
-    images: torch.Tensor  # (N, 28, 28) uint8
-
-
-@dataclass(frozen=True)
-class Refused:
-    """The run refused a request of this viewer's."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class Disconnected:
-    """The connection ended; ``reason`` is the run's last word, if it said one."""
-
-    reason: str
-
-
-Update = Event | ViewRestored | TestImagesArrived | Refused | Disconnected
+from cnn_tui.runview import Disconnected, Refused, TestImagesArrived, Update, ViewRestored
+from cnn_tui.wire.codec import WireError, decode_tensor
 
 
 class RemoteSession:
-    def __init__(
-        self,
-        run_dir: Path,
-        sink: Callable[[Any], None],
-        *,
-        owner: bool = False,
-        read_only: bool = False,
-    ) -> None:
+    """A connection to a run's endpoint, as the monitor's session."""
+
+    remote = True
+
+    def __init__(self, run_dir: Path, *, owner: bool = False, read_only: bool = False) -> None:
+        """Connect now (so a run that is gone is one line, before any screen opens)."""
         self.client = RunClient(run_dir, role="owner" if owner else "viewer", read_only=read_only)
         self.run_dir = Path(str(self.client.hello.get("run_dir", run_dir)))
         self.run_id = str(self.client.hello.get("run_id", ""))
+        self.owner = owner
         self.read_only = read_only
-        self.sink = sink
+        self.sink: Callable[[Update], None] = lambda update: None
         self.state = RunState.STARTING
+        self.closing_reason: str | None = None
         self._asked_images = threading.Event()
         self._blob: list[torch.Tensor] = []
+        self._left = False
+
+    def bind(self, sink: Callable[[Update], None]) -> RemoteSession:
+        """Deliver updates to ``sink`` (the app's): the session factory the app calls."""
+        self.sink = sink
+        return self
 
     # -- requests -------------------------------------------------------------------------
     def send(self, request: Request) -> None:
@@ -88,15 +64,14 @@ class RemoteSession:
                 self.client.fetch("test_images")
 
     def leave(self) -> None:
-        """Detach on purpose: the run goes on."""
-        self.client.bye("detach")
-        self.client.close()
-
-    def close(self) -> None:
-        self.client.close()
+        """Detach on purpose: the run goes on (a connection that just drops is a hang-up)."""
+        if not self._left:
+            self._left = True
+            self.client.bye("detach")
+            self.client.close()
 
     # -- the stream -----------------------------------------------------------------------
-    def run(self, *, linger: bool = True) -> RunState:
+    def run(self) -> RunState:
         """Deliver updates to the sink until the connection ends; the run's last state."""
         assembler: ViewAssembler | None = ViewAssembler()
         reason = "the run closed the connection"
@@ -121,6 +96,7 @@ class RemoteSession:
             reason = f"the connection failed: {err}"
         finally:
             self.client.close()
+        self.closing_reason = reason
         self.sink(Disconnected(reason))
         return self.state
 
@@ -134,6 +110,6 @@ class RemoteSession:
         if message.get("what") != "test_images" or part != len(self._blob):
             return
         self._blob.append(decode_tensor(message.get("data"), "blob"))
-        if part == parts - 1 if isinstance(parts, int) else False:
+        if isinstance(parts, int) and part == parts - 1:
             images, self._blob = torch.cat(self._blob), []
             self.sink(TestImagesArrived(images))

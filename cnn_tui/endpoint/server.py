@@ -38,8 +38,9 @@ from cnn_tui.endpoint.protocol import (
 )
 from cnn_tui.engine.control import Announce, Control, ForgetViewer, ProbeIndex
 from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, RunState
-from cnn_tui.tui.view import RunView
-from cnn_tui.wire import LineError, encode_tensor, read_line, write_line
+from cnn_tui.runview import RunView
+from cnn_tui.wire.codec import encode_tensor
+from cnn_tui.wire.lines import LineError, read_line, write_line
 
 HELLO_TIMEOUT_S = 10.0
 

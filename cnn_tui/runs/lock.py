@@ -29,13 +29,7 @@ class RunLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            owner = _pid_in(self.path)
-            raise RunBusy(
-                f"{run_dir} belongs to a run that is still going"
-                + (f" (pid {owner})" if owner else "")
-                + ": attach to it with cnn-tui attach, stop it with cnn-tui stop, "
-                "or pass another --run-dir"
-            ) from None
+            raise RunBusy(busy_message(run_dir)) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd: int | None = fd
@@ -46,6 +40,16 @@ class RunLock:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def busy_message(run_dir: Path) -> str:
+    owner = _pid_in(run_dir / LOCK_NAME)
+    return (
+        f"{run_dir} belongs to a run that is still going"
+        + (f" (pid {owner})" if owner else "")
+        + ": attach to it with cnn-tui attach, stop it with cnn-tui stop, "
+        "or pass another --run-dir"
+    )
 
 
 def is_live(run_dir: Path) -> bool:

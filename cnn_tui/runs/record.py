@@ -4,7 +4,8 @@ It holds the run's id, dataset, hyperparameters, parent (for a fork), pid, host,
 state the engine reported, its epoch and best test accuracy. :class:`RunRecorder` is a sink
 that rewrites it (atomically, 0600) when the state, the hyperparameters or the best
 accuracy change — a handful of times per epoch. A record that says "running" in a
-directory nobody holds the lock of is a crash.
+directory nobody holds the lock of is a crash. Reading records needs no torch, so
+``cnn-tui runs`` answers at once.
 """
 
 from __future__ import annotations
@@ -17,15 +18,6 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-from cnn_tui.engine.events import (
-    EpochTested,
-    Event,
-    HParamsChanged,
-    RunStarted,
-    RunState,
-    StateChanged,
-)
 
 RECORD_NAME = "run.json"
 
@@ -77,39 +69,3 @@ def write_record(run_dir: Path, record: RunRecord) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-
-
-class RunRecorder:
-    """A sink keeping ``run.json`` up to date with the run's state and best accuracy."""
-
-    def __init__(self, run_dir: Path, record: RunRecord) -> None:
-        self.run_dir = run_dir
-        self.record = record
-        self.failed = False
-        self._save()
-
-    def __call__(self, event: Event) -> None:
-        r = self.record
-        match event:
-            case RunStarted():
-                r.dataset, r.hparams, r.seed = event.dataset, event.hparams.to_dict(), event.seed
-                r.epoch, r.examples_seen = event.epoch, event.examples_seen
-            case StateChanged():
-                finished = r.state == "done" and event.state is RunState.STOPPED
-                r.state = r.state if finished else event.state.value  # stopped after the end
-                r.epoch, r.examples_seen = event.epoch, event.examples_seen
-            case HParamsChanged():
-                r.hparams = event.new.to_dict()
-            case EpochTested():
-                r.best_accuracy = max(r.best_accuracy or 0.0, event.accuracy)
-            case _:
-                return
-        self._save()
-
-    def _save(self) -> None:
-        # The record is for listing runs: a write that fails must not stop training (the
-        # checkpoint and the event log say what matters, and report their own failures).
-        try:
-            write_record(self.run_dir, self.record)
-        except OSError:
-            self.failed = True

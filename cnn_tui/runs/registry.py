@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,14 +114,19 @@ def _number(value: Any, kind: type[int] | type[float]) -> Any:
 
 
 def _hello(run_dir: Path) -> dict[str, Any] | None:
-    from cnn_tui.endpoint.client import RunClient  # the listing works without an endpoint
+    """The run's own word on how it stands: the first line its endpoint sends."""
+    from cnn_tui.endpoint import address  # no torch: the listing stays quick
+    from cnn_tui.wire.lines import LineError, read_line
 
     try:
-        client = RunClient(run_dir, announce=False, timeout=2.0)
-    except OSError:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2.0)
+            sock.connect(str(address.resolve(run_dir)))
+            address.check_peer(address.peer_uid(sock), who="run")
+            with sock.makefile("rb") as lines:
+                return read_line(lines.readline(1 << 16))
+    except (OSError, LineError):
         return None
-    client.close()
-    return client.hello
 
 
 def find_run(name: str, *, live_only: bool = False) -> Path:

@@ -1,35 +1,81 @@
-"""Start the monitor for a parsed command line: the engine session factory and the app."""
+"""Open the monitor on a run: one it starts (``cnn-tui``) or one already going (``attach``).
+
+Either way the run lives in a process of its own, in its own session, and the monitor is a
+viewer of its endpoint — the monitor that started it is only the first, its *owner*: its
+``q`` stops the run, and its terminal's hang-up leaves the run training (see
+docs/architecture.md for why the engine is not a thread of the monitor).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import subprocess
+import sys
+from pathlib import Path
 
-import torch
-
-from cnn_tui.config import RunConfig
-from cnn_tui.data import LoadedData
-from cnn_tui.engine.checkpoint import Checkpoint
-from cnn_tui.engine.events import Event
-from cnn_tui.engine.session import Run, open_run
+from cnn_tui.endpoint.client import EndpointError
+from cnn_tui.endpoint.remote import RemoteSession
+from cnn_tui.spawn import Pending, Started, StartFailed
 from cnn_tui.tui.app import CnnTuiApp
 
+EXIT_LOST = 1
+STOP_WAIT_S = 60.0
 
-def run_app(
-    config: RunConfig,
-    data: LoadedData,
-    checkpoint: Checkpoint | None,
-    device: torch.device,
-    engine_threads: int | None = None,
-) -> int:
-    """Run the monitor; ``engine_threads`` from ``reserve_threads_for_engine`` (see there)."""
 
-    def open_session(sink: Callable[[Event], None]) -> Run:
-        return open_run(
-            config, data, sink, device=device, checkpoint=checkpoint, threads=engine_threads
-        )
+class LaunchError(Exception):
+    """The monitor cannot open; ``str(err)`` is one line saying why."""
 
-    app = CnnTuiApp(open_session, continue_epochs=config.hparams.epochs)
-    code = app.run()
-    if app.session is not None:
-        print(f"cnn-tui: run saved in {app.session.run_dir}")
-    return code or 0
+
+def run_monitor(pending: Pending) -> int:
+    """Watch, as its owner, the run that ``pending`` is starting in the background."""
+    try:
+        started = pending.wait()
+    except StartFailed as err:
+        raise LaunchError(str(err)) from None
+    try:
+        session = RemoteSession(started.run_dir, owner=True)
+    except (EndpointError, OSError) as err:
+        raise LaunchError(f"the run started but does not answer: {err}") from None
+    app = CnnTuiApp(session.bind)
+    app.run()
+    return _after(app, session, started)
+
+
+def run_attach(run_dir: Path, *, read_only: bool = False) -> int:
+    """Watch (and steer, unless ``read_only``) the run in ``run_dir``."""
+    try:
+        session = RemoteSession(run_dir, read_only=read_only)
+    except (EndpointError, OSError) as err:
+        raise LaunchError(str(err)) from None
+    app = CnnTuiApp(session.bind)
+    app.run()
+    return _after(app, session, None)
+
+
+def _after(app: CnnTuiApp, session: RemoteSession, started: Started | None) -> int:
+    """Say in one line what became of the run; the exit status."""
+    where = session.run_dir
+    match app.outcome:
+        case "detached":
+            print(f"cnn-tui: detached; the run goes on: cnn-tui attach {session.run_id}")
+            return 0
+        case "stopped" | "ended":
+            code = _exit_status(started)
+            print(f"cnn-tui: run saved in {where}")
+            return code
+        case _:
+            reason = session.closing_reason or "the connection ended"
+            print(
+                f"cnn-tui: lost the run ({reason}); see {where / 'output.log'} and cnn-tui runs",
+                file=sys.stderr,
+            )
+            return EXIT_LOST
+
+
+def _exit_status(started: Started | None) -> int:
+    """The run's own exit status, when this monitor started it (4: it could not write)."""
+    if started is None:
+        return 0
+    try:
+        return started.process.wait(STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        return 0

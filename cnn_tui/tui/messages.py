@@ -1,6 +1,6 @@
-"""Textual messages that carry engine events from the worker thread to the app.
+"""The Textual message that carries a run's updates from the worker thread to the app.
 
-The worker posts one message per event (``post_message`` is thread-safe and does not block
+The worker posts one message per update (``post_message`` is thread-safe and does not block
 the trainer). Events that accumulate (a loss point, a log line) must all arrive, so they are
 never coalesced; pictures that only matter in their latest form (sample predictions, probes)
 coalesce with an identical kind queued right behind them, as Textual's ``can_replace``
@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from cnn_tui.engine.events import Event, ProbeTaken, SamplesPredicted
+from cnn_tui.engine.events import ProbeTaken, SamplesPredicted
+from cnn_tui.runview import Update
 
 
-class EngineEvent(Message):
-    """One engine event, in the order the engine emitted it."""
+class RunUpdate(Message):
+    """One update (an engine event, or news of the connection), in the order it came."""
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, update: Update) -> None:
         super().__init__()
-        self.event = event
+        self.update = update
 
     def can_replace(self, message: Message) -> bool:
-        if not isinstance(message, EngineEvent):
+        if not isinstance(message, RunUpdate):
             return False
-        mine, theirs = self.event, message.event
+        mine, theirs = self.update, message.update
         if isinstance(mine, SamplesPredicted):
             return isinstance(theirs, SamplesPredicted)
         if isinstance(mine, ProbeTaken):

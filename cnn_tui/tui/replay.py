@@ -22,12 +22,13 @@ from textual.pilot import Pilot
 from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData
 from cnn_tui.engine import inference
-from cnn_tui.engine.control import Command, Control, ProbeImage, ProbeIndex
+from cnn_tui.engine.control import Command, Control, ProbeImage, ProbeIndex, Request
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.engine.session import open_run
 from cnn_tui.model import Net
+from cnn_tui.runview import RunView
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.view import RunView
+from cnn_tui.tui.session import Sink
 
 DEMO_RUN_DIR = Path("runs/demo")
 
@@ -48,23 +49,28 @@ Answer = Callable[[Command], Event | None]
 
 
 class ReplaySession:
-    """Plays ``events`` to the app's sink. Commands are ignored, unless ``answer`` is given:
-    then, asked to linger, it answers each until the app stops it, like a paused engine."""
+    """Plays ``events`` to the app's sink. Requests are ignored, unless ``answer`` is given:
+    then it answers each probe until the app leaves, like an engine paused at the end."""
 
-    def __init__(self, events: Sequence[Event], answer: Answer | None = None) -> None:
+    owner = True
+    read_only = False
+    remote = False
+    run_id = "demo"
+
+    def __init__(self, events: Sequence[Event], sink: Sink, answer: Answer | None = None) -> None:
         self.events = list(events)
+        self.sink = sink
         self.control = Control()
         self.run_dir = DEMO_RUN_DIR
         self.answer = answer
-        self.sink: Callable[[Event], None] = lambda event: None
 
-    def run(self, *, linger: bool = False) -> RunState:
+    def run(self) -> RunState:
         state = RunState.STARTING
         for event in self.events:
             self.sink(event)
             if isinstance(event, StateChanged):
                 state = event.state
-        while linger and self.answer is not None and not self.control.stop_requested:
+        while self.answer is not None and not self.control.stop_requested:
             for command in self.control.take():
                 reply = self.answer(command)
                 if reply is not None:
@@ -72,16 +78,23 @@ class ReplaySession:
             self.control.wait()
         return state
 
+    def send(self, request: Request) -> None:
+        self.control.submit(request)
+
+    def request_test_images(self) -> None:
+        pass  # they are in the recorded RunStarted
+
+    def leave(self) -> None:
+        self.control.stop()
+
 
 def replay(
     events: Sequence[Event], answer: Answer | None = None
-) -> Callable[[Callable[[Event], None]], ReplaySession]:
-    """An ``open_session`` for the app that replays ``events`` (and ``answer``s commands)."""
+) -> Callable[[Sink], ReplaySession]:
+    """An ``open_session`` for the app that replays ``events`` (and ``answer``s probes)."""
 
-    def open_session(sink: Callable[[Event], None]) -> ReplaySession:
-        session = ReplaySession(events, answer=answer)
-        session.sink = sink
-        return session
+    def open_session(sink: Sink) -> ReplaySession:
+        return ReplaySession(events, sink, answer=answer)
 
     return open_session
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.screen import Screen
 
-from cnn_tui.tui.view import RunView
+from cnn_tui.runview import RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 

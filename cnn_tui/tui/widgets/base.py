@@ -1,6 +1,6 @@
 """The one way a widget is drawn from the run: declare what it draws, implement ``draw``.
 
-A view widget names the :class:`~cnn_tui.tui.view.Part` of the view it draws and how often
+A view widget names the :class:`~cnn_tui.runview.Part` of the view it draws and how often
 it may redraw, and renders from the view::
 
     class EventCount(ViewWidget):
@@ -27,8 +27,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from cnn_tui.render import UNICODE, Glyphs
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.glyphs_app import GlyphsApp
-from cnn_tui.tui.view import Part, RunView
 
 
 class GlyphWidget(Widget):

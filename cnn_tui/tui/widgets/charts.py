@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from cnn_tui.render.series import downsample, smooth
-from cnn_tui.tui.view import Curves, Part, RunView
+from cnn_tui.runview import Curves, Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 MIN_LOG = 1e-4

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from cnn_tui.render import UNICODE, Glyphs, bar_text
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 

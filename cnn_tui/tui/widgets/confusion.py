@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from cnn_tui.engine.events import EpochTested
 from cnn_tui.phrases import test_when
 from cnn_tui.render.confusion import Cell, ConfusionPicture, Layout, worst_cell
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 CLASSES = 10

@@ -26,7 +26,7 @@ from cnn_tui.phrases import probe_caption
 from cnn_tui.render import ProbBars, TileGrid, map_tile
 from cnn_tui.render.flow import Beside
 from cnn_tui.render.tiling import ANSWER_BARS_WIDTH, ANSWER_SIDE_BARS_WIDTH, fit_answer
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 from cnn_tui.tui.widgets.canvas import DigitCanvas
 

@@ -8,7 +8,7 @@ from textual.events import Resize
 from textual.widgets import RichLog
 
 from cnn_tui.render import Glyphs
-from cnn_tui.tui.view import LOG_LINES, Part, RunView
+from cnn_tui.runview import LOG_LINES, Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from cnn_tui.phrases import probe_caption
 from cnn_tui.render import Heatmap, Tile, TileGrid, fit_to, map_tile
 from cnn_tui.render.tiling import fit_tiles
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 LAYERS: dict[str, tuple[int, ...]] = {"conv1": (24, 12, 8, 6), "conv2": (16, 8, 4)}

@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from cnn_tui.engine.events import ProbeTaken
 from cnn_tui.render import Heatmap, Tile, TileGrid, legend
 from cnn_tui.render.filter_fit import KERNEL, GroupFit, fit_filters
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 LEGEND_WIDTH = 40

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from cnn_tui.config import HyperParams
 from cnn_tui.render import UNICODE, Glyphs
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 

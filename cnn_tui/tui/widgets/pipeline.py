@@ -46,7 +46,7 @@ from cnn_tui.render import UNICODE, Glyphs, Heatmap, ProbBars, Tile, TileGrid, f
 from cnn_tui.render.flow import Block, Flow, wrap_words
 from cnn_tui.render.scaling import ArrayLike, to_numpy
 from cnn_tui.render.stage_fit import COLUMN_WIDTH, Choice, Plan, RowFit, Stage, plan
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 ROWS = (("input", "conv1", "pool1", "conv2", "pool2"), ("flatten", "fc1", "fc2", "probs"))

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from cnn_tui.render import TileGrid, digit_tile, fit_to
 from cnn_tui.render.tiling import fit_tiles
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 TITLE_WIDTH = len("Ground Truth: 7")

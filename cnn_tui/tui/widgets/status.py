@@ -7,7 +7,7 @@ from rich.text import Text
 from cnn_tui.engine.events import RunState
 from cnn_tui.phrases import duration
 from cnn_tui.render import UNICODE, Glyphs
-from cnn_tui.tui.view import Part, RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 STATE_STYLES = {

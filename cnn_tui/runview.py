@@ -1,4 +1,9 @@
-"""The monitor's view model: what the screen shows, accumulated from the engine's events.
+"""The run as a monitor shows it, accumulated from the engine's events (no Textual here).
+
+The same fold runs in the engine's endpoint, which sends a new viewer the view as it stands,
+and in every monitor, local or attached. Besides the engine's events, :data:`Update` covers
+what an attached monitor learns from its connection: the view it starts from, the test
+digits it fetched, a request the run refused, the connection's end.
 
 ``RunView.apply(event)`` is cheap (appends and assignments) and runs on the UI thread for
 every event; widgets read from it when the redraw timer fires. Each :class:`Part` carries a
@@ -10,6 +15,7 @@ training-time counter, so the same events always give the same screen.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
@@ -36,6 +42,37 @@ from cnn_tui.engine.events import (
     StateChanged,
 )
 from cnn_tui.phrases import test_when
+
+
+@dataclass(frozen=True)
+class ViewRestored:
+    """The run as it stood when this viewer attached (the endpoint's catch-up)."""
+
+    view: RunView
+
+
+@dataclass(frozen=True)
+class TestImagesArrived:
+    """The test digits, fetched once from the run (the gallery draws them)."""
+
+    images: torch.Tensor  # (N, 28, 28) uint8
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The run refused a request of this viewer's."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """The connection to the run ended; ``reason`` is its last word, if it said one."""
+
+    reason: str
+
+
+Update = Event | ViewRestored | TestImagesArrived | Refused | Disconnected
 
 LOG_LINES = 200
 RATE_WINDOW = 8  # logged batches the samples/s figure averages over
@@ -103,6 +140,7 @@ class RunView:
     test_version: int = 0  # a test pass arrived (confusion matrix, mistakes)
     hparams_version: int = 0
     at_once_version: int = 0  # what should show without waiting: a state, a digit chosen
+    connected: bool = True  # False once an attached monitor lost its run
     _rate_window: deque[tuple[int, float]] = field(
         default_factory=lambda: deque(maxlen=RATE_WINDOW)
     )
@@ -164,8 +202,21 @@ class RunView:
                 assert_never(part)
 
     # -- events ---------------------------------------------------------------------------
-    def apply(self, event: Event) -> None:
+    def apply(self, event: Update) -> None:
         match event:
+            case ViewRestored():
+                self._restore(event.view)
+            case TestImagesArrived():
+                if self.started is not None:
+                    self.started = dataclasses.replace(self.started, test_images=event.images)
+                    self.test_version += 1
+            case Refused():
+                self._say("warning", f"refused: {event.reason}")
+            case Disconnected():
+                self.connected = False
+                self._say("warning", f"disconnected: {event.reason}")
+                self.at_once_version += 1
+                self._status()
             case RunStarted():
                 self._started(event)
             case HistoryRestored():
@@ -196,6 +247,19 @@ class RunView:
                 self._say("error", f"training failed: {event.message}")
             case _:
                 assert_never(event)
+
+    def _restore(self, other: RunView) -> None:
+        """Become ``other``, with every version moved on so that everything redraws."""
+        bumped = {
+            f.name: getattr(self, f.name) + getattr(other, f.name) + 1
+            for f in dataclasses.fields(self)
+            if f.name.endswith("_version")
+        }
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(other, f.name))
+        for name, version in bumped.items():
+            setattr(self, name, version)
+        self.curves.version += 1
 
     def _started(self, e: RunStarted) -> None:
         self.started, self.hparams = e, e.hparams

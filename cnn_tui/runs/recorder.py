@@ -1,0 +1,51 @@
+"""The sink that keeps a run's ``run.json`` (:mod:`.record`) up to date as it trains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnn_tui.engine.events import (
+    EpochTested,
+    Event,
+    HParamsChanged,
+    RunStarted,
+    RunState,
+    StateChanged,
+)
+from cnn_tui.runs.record import RunRecord, write_record
+
+
+class RunRecorder:
+    """A sink keeping ``run.json`` up to date with the run's state and best accuracy."""
+
+    def __init__(self, run_dir: Path, record: RunRecord) -> None:
+        self.run_dir = run_dir
+        self.record = record
+        self.failed = False
+        self._save()
+
+    def __call__(self, event: Event) -> None:
+        r = self.record
+        match event:
+            case RunStarted():
+                r.dataset, r.hparams, r.seed = event.dataset, event.hparams.to_dict(), event.seed
+                r.epoch, r.examples_seen = event.epoch, event.examples_seen
+            case StateChanged():
+                finished = r.state == "done" and event.state is RunState.STOPPED
+                r.state = r.state if finished else event.state.value  # stopped after the end
+                r.epoch, r.examples_seen = event.epoch, event.examples_seen
+            case HParamsChanged():
+                r.hparams = event.new.to_dict()
+            case EpochTested():
+                r.best_accuracy = max(r.best_accuracy or 0.0, event.accuracy)
+            case _:
+                return
+        self._save()
+
+    def _save(self) -> None:
+        # The record is for listing runs: a write that fails must not stop training (the
+        # checkpoint and the event log say what matters, and report their own failures).
+        try:
+            write_record(self.run_dir, self.record)
+        except OSError:
+            self.failed = True
