@@ -130,22 +130,27 @@ def _hello(run_dir: Path) -> dict[str, Any] | None:
 
 
 def find_run(name: str, *, live_only: bool = False) -> Path:
-    """The run directory ``name`` stands for: a path, an id, or a unique prefix of an id."""
+    """The run directory ``name`` stands for: a path, an id, or a unique prefix of an id.
+
+    With ``live_only`` the choice is among running runs, and naming one that has ended
+    says so.
+    """
     path = Path(name).expanduser()
     if path.is_dir() and (read_record(path) is not None or (path / "events.jsonl").exists()):
         return path
-    entries = {
+    every = {
         link.name: _target(link)
         for link in registry_dir().iterdir()
         if link.is_symlink() and not link.name.startswith(".")
     }
-    if live_only:
-        entries = {k: v for k, v in entries.items() if is_live(v)}
-    if name in entries:
-        return entries[name]
+    entries = {k: v for k, v in every.items() if is_live(v)} if live_only else every
+    found = _match(name, entries)
+    if found is not None:
+        return found
+    ended = _match(name, every) if live_only else None
+    if ended is not None:
+        raise RunNotFound(f"{name} is not running: cnn-tui runs shows how it ended")
     matches = sorted(k for k in entries if k.startswith(name))
-    if len(matches) == 1:
-        return entries[matches[0]]
     what = "running run" if live_only else "run"
     if not matches:
         raise RunNotFound(f"no {what} is called {name!r}: cnn-tui runs lists them")
@@ -153,6 +158,13 @@ def find_run(name: str, *, live_only: bool = False) -> Path:
         f"{name!r} could be any of {', '.join(matches[:4])}{'…' if len(matches) > 4 else ''}: "
         "type more of the id"
     )
+
+
+def _match(name: str, entries: dict[str, Path]) -> Path | None:
+    if name in entries:
+        return entries[name]
+    matches = [k for k in entries if k.startswith(name)]
+    return entries[matches[0]] if len(matches) == 1 else None
 
 
 def newest_live() -> Path:
