@@ -23,6 +23,7 @@ from enum import Enum
 import torch
 from typing_extensions import assert_never
 
+from cnn_tui.bounded import BoundedSeries, keep_last
 from cnn_tui.config import HyperParams
 from cnn_tui.engine.events import (
     BatchLogged,
@@ -75,22 +76,42 @@ class Disconnected:
 Update = Event | ViewRestored | TestImagesArrived | Refused | Disconnected
 
 LOG_LINES = 200
+MAX_MARKERS = 1000
 RATE_WINDOW = 8  # logged batches the samples/s figure averages over
 
 
 @dataclass
 class Curves:
-    """Chart data; x is always examples seen (the tutorial's train_counter)."""
+    """Chart data; x is always examples seen (the tutorial's train_counter).
 
-    train_x: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
+    The training curve is bounded (:mod:`cnn_tui.bounded`): a night's run keeps its first
+    batch and its last, at a coarser step. Test passes (one an epoch) and hyperparameter
+    markers (the newest MAX_MARKERS) are kept as they are.
+    """
+
+    train: BoundedSeries = field(default_factory=BoundedSeries)  # x, loss, accuracy
     test_x: list[int] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     test_epoch: list[int] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
     markers: list[tuple[int, str]] = field(default_factory=list)  # hparam changes
     version: int = 0
+
+    @property
+    def train_x(self) -> list[float]:
+        return self.train.xs
+
+    @property
+    def train_loss(self) -> list[float]:
+        return self.train.ys
+
+    @property
+    def train_acc(self) -> list[float]:
+        return self.train.zs
+
+    def add_marker(self, seen: int, text: str) -> None:
+        self.markers.append((seen, text))
+        keep_last(self.markers, MAX_MARKERS)
 
 
 class Part(Enum):
@@ -275,12 +296,11 @@ class RunView:
     def _history(self, e: HistoryRestored) -> None:
         c = self.curves
         for seen, loss in e.train:
-            c.train_x.append(seen)
-            c.train_loss.append(loss)
-            c.train_acc.append(float("nan"))
+            c.train.add(seen, loss)
         for epoch, seen, loss, correct, total in e.tests:
             self._add_test(epoch, seen, loss, correct / total if total else 0.0)
-        c.markers.extend(e.hparam_changes)
+        for seen, text in e.hparam_changes:
+            c.add_marker(seen, text)
         c.version += 1
 
     def _batch(self, e: BatchLogged) -> None:
@@ -296,9 +316,7 @@ class RunView:
         self.examples_seen, self.last_loss = e.examples_seen + size, e.loss
         self._rate_window.append((e.examples_seen, e.train_seconds))
         c = self.curves
-        c.train_x.append(e.examples_seen)
-        c.train_loss.append(e.loss)
-        c.train_acc.append(e.train_accuracy)
+        c.train.add(e.examples_seen, e.loss, e.train_accuracy)
         c.version += 1
         self._status()
 
@@ -330,7 +348,7 @@ class RunView:
     def _hparams_changed(self, e: HParamsChanged) -> None:
         self.hparams = e.new
         self.hparams_version += 1
-        self.curves.markers.append((e.examples_seen, e.summary))
+        self.curves.add_marker(e.examples_seen, e.summary)
         self.curves.version += 1
         self._say("info", f"@{e.examples_seen:,} applied: {e.summary}")
         self._status()

@@ -79,8 +79,8 @@ class GuardedServer(Server):
         return app
 
     async def on_startup(self, app: web.Application) -> None:
-        self.console.print(f"cnn-tui serve: open {self.url}", highlight=False)
-        self.console.print("(the token is the key to this run: share it with no one)")
+        print(f"cnn-tui serve: open {self.url}", flush=True)
+        print("  (the token is the key to this run: share it with no one; Ctrl-C stops serving)")
 
     def _has_token(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given, self.token)

@@ -13,6 +13,8 @@ from cnn_tui.data import LoadedData, Split, load_data
 from cnn_tui.tui.replay import Recording, record
 from tests.helpers import Recorder
 
+pytest_plugins = ["tests.process_helpers"]  # the reaper fixture for tests of processes
+
 torch.set_num_threads(1)  # tests compare losses bit for bit; one thread keeps them stable
 
 

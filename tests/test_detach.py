@@ -33,7 +33,6 @@ from tests.process_helpers import (
     log_messages,
     logged_points,
     python,
-    reaper,  # noqa: F401  (a fixture)
     wait_until,
 )
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from cnn_tui.bounded import keep_last, thin
 from cnn_tui.config import ConfigError, HyperParams, check_live_epochs
 from cnn_tui.data import LoadedData
 from cnn_tui.engine import inference
@@ -54,6 +55,7 @@ from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.model import Net
 
 Clock = Callable[[], float]
+MAX_CHANGES = 1000  # hyperparameter changes a checkpoint remembers (the newest)
 
 
 class Trainer:
@@ -206,6 +208,7 @@ class Trainer:
         p, batch_size = self.progress, self.hparams.batch_size
         seen = (p.epoch - 1) * size + start
         p.train_history.append([seen, loss])
+        thin(p.train_history)
         self.sink(
             BatchLogged(
                 epoch=p.epoch,
@@ -330,6 +333,7 @@ class Trainer:
         event = HParamsChanged(old, new, self.progress.epoch, self.examples_seen)
         if event.summary:
             self.progress.hparam_history.append([self.examples_seen, event.summary])
+            keep_last(self.progress.hparam_history, MAX_CHANGES)
             self.sink(event)
 
     # -- views and saving ---------------------------------------------------------------
