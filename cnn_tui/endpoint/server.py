@@ -84,6 +84,7 @@ class Endpoint:
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # one per connection
 
     # -- lifetime (any thread) ------------------------------------------------------------
     def start(self) -> None:
@@ -164,17 +165,18 @@ class Endpoint:
             loop.close()
 
     async def _shutdown(self, reason: str) -> None:
+        """Tell every viewer ``reason``, give them a moment to take their last lines, and
+        end every connection's task (none is left pending when the loop stops)."""
         if self._server is not None:
             self._server.close()
-        links = list(self.viewers.values())
-        for link in links:
+        for link in list(self.viewers.values()):
             link.close_with(reason)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._drained(links), 3)
-
-    async def _drained(self, links: list[ViewerLink]) -> None:
-        while any(link.queued_bytes for link in links):
-            await asyncio.sleep(0.01)
+        tasks = set(self._tasks)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=3)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     # -- events out -----------------------------------------------------------------------
     def _dispatch(self, event: Event) -> None:
@@ -217,6 +219,15 @@ class Endpoint:
 
     # -- a viewer -------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self._converse(reader, writer)
+        finally:
+            self._tasks.discard(task)
+
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
         try:
             address.check_peer(address.peer_uid(sock), expected=self.owner_uid, who="viewer")
