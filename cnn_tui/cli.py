@@ -260,6 +260,9 @@ def _prepare(args: argparse.Namespace) -> Callable[[], int]:
     from cnn_tui.runs.lock import busy_message, is_live
 
     try:
+        for claimed in (args.resume, args.run_dir):  # another live run's: no more than one line
+            if claimed is not None and is_live(claimed if claimed.is_dir() else claimed.parent):
+                raise UsageError(busy_message(claimed if claimed.is_dir() else claimed.parent))
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         config = parse_run_config(args, checkpoint)
         run_dir = resolve_run_dir(config, checkpoint, config.dataset)

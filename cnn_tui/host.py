@@ -108,6 +108,8 @@ def _host(
         on_hangup=options.on_hangup,
         stop_when_unwatched=options.background,
     )
+    notifier = Notifier(options.notify, record.id, run_dir) if options.notify else None
+    sinks: list[Sink] = [RunRecorder(run_dir, record), endpoint, *([notifier] if notifier else [])]
     try:
         endpoint.start()
     except OSError as err:
@@ -118,10 +120,6 @@ def _host(
             _output_to(run_dir / OUTPUT_NAME)
         if options.wait_for_owner:
             _wait_for_owner(endpoint, starter=os.getppid())
-        recorder = RunRecorder(run_dir, record)
-        sinks: list[Sink] = [recorder, endpoint]
-        if options.notify:
-            sinks.append(Notifier(options.notify, record.id, run_dir))
 
         def open_session(printer: Sink) -> Run:
             try:
@@ -150,6 +148,8 @@ def _host(
         )
     finally:
         endpoint.close()
+        if notifier is not None:
+            notifier.finish()
 
 
 def _wait_for_owner(endpoint: Endpoint, starter: int) -> None:

@@ -8,8 +8,10 @@ command runs through the shell, in the background; training never waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from cnn_tui.engine.events import Diverged, Event, Failed, RunState, StateChanged
@@ -52,3 +54,10 @@ class Notifier:
             print(f"cnn-tui: --notify could not run: {err}", flush=True)
             return
         self.started.append(process)
+
+    def finish(self, timeout: float = 10.0) -> None:
+        """Give the commands still running ``timeout`` seconds before this process ends."""
+        deadline = time.monotonic() + timeout
+        for process in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.0, deadline - time.monotonic()))
