@@ -23,35 +23,41 @@ MAX_POINTS = 4096
 
 @dataclass
 class BoundedSeries:
-    """Points (x, y, z) — a logged batch's examples seen, loss and accuracy — bounded."""
+    """Points (x, y, z, t) — a logged batch's examples seen, loss, accuracy and training
+    time — bounded. z and t may be NaN (unknown: a history restored from a checkpoint)."""
 
     xs: list[float] = field(default_factory=list)
     ys: list[float] = field(default_factory=list)
-    zs: list[float] = field(default_factory=list)  # NaN where unknown (a restored history)
+    zs: list[float] = field(default_factory=list)
+    ts: list[float] = field(default_factory=list)
     bucket: int = 1  # raw points per point
     tail: int = 0  # raw points in the newest point when it is still filling, else 0
-    sums: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # x, y, z, z count
+    # running sums of the newest point: x, y, z, known z's, t, known t's
+    sums: list[float] = field(default_factory=lambda: [0.0] * 6)
     limit: int = MAX_POINTS
 
     def __len__(self) -> int:
         return len(self.xs)
 
-    def add(self, x: float, y: float, z: float = math.nan) -> None:
+    def add(self, x: float, y: float, z: float = math.nan, t: float = math.nan) -> None:
         s = self.sums
         if self.tail == 0:
-            s[:] = [0.0, 0.0, 0.0, 0.0]
-            self.xs.append(x)
-            self.ys.append(y)
-            self.zs.append(z)
+            s[:] = [0.0] * 6
+            for column in (self.xs, self.ys, self.zs, self.ts):
+                column.append(math.nan)
         s[0] += x
         s[1] += y
         if not math.isnan(z):
             s[2] += z
             s[3] += 1
+        if not math.isnan(t):
+            s[4] += t
+            s[5] += 1
         self.tail += 1
         n = self.tail
         self.xs[-1], self.ys[-1] = s[0] / n, s[1] / n
         self.zs[-1] = s[2] / s[3] if s[3] else math.nan
+        self.ts[-1] = s[4] / s[5] if s[5] else math.nan
         if self.tail == self.bucket:
             self.tail = 0
             if len(self.xs) >= self.limit:
@@ -62,6 +68,7 @@ class BoundedSeries:
         self.xs = [(self.xs[i] + self.xs[i + 1]) / 2 for i in pairs]
         self.ys = [(self.ys[i] + self.ys[i + 1]) / 2 for i in pairs]
         self.zs = [_mean_known(self.zs[i], self.zs[i + 1]) for i in pairs]
+        self.ts = [_mean_known(self.ts[i], self.ts[i + 1]) for i in pairs]
         self.bucket *= 2
 
 

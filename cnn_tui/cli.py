@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--notify", metavar="CMD", help="shell command run when the run ends, diverges or fails"
     )
+    parser.add_argument(
+        "--compare", nargs="+", metavar="RUN", default=[], help="other runs on the charts"
+    )
     parser.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--wait-for-owner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -154,13 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-SUBCOMMANDS = ("attach", "runs", "stop", "serve")
+SUBCOMMANDS = ("attach", "runs", "stop", "serve", "compare")
 EPILOG = """more:
   cnn-tui --detach [options]     start a run in the background (it outlives this terminal)
   cnn-tui runs                   your runs: id, state, epoch, best accuracy, viewers
   cnn-tui attach [RUN]           the monitor on a running run (default: the newest)
   cnn-tui stop RUN               stop a run (it saves a checkpoint)
   cnn-tui serve [RUN]            the monitor in a browser (token-protected, 127.0.0.1)
+  cnn-tui compare RUN RUN...     what differs between runs, and how they did (--csv)
   cnn-tui export RUN_DIR --csv   a run's metrics as CSV files"""
 
 
@@ -217,7 +221,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.detach:
         return _detach([a for a in argv if a != "--detach"])
     if not (headless or args.background):
-        return _monitor(argv)
+        return _monitor(argv, compared(args.compare))
     with _signals_interrupt():
         start = _prepare(args)
     return start()  # the run's own signal handling from here
@@ -236,14 +240,24 @@ def _detach(argv: list[str]) -> int:
     return 0
 
 
-def _monitor(argv: list[str]) -> int:
+def compared(names: list[str]) -> list[Path]:
+    """The run directories ``--compare`` names."""
+    from cnn_tui.runs.registry import RunNotFound, find_run
+
+    try:
+        return [find_run(name) for name in names]
+    except RunNotFound as err:
+        raise UsageError(f"--compare: {err}") from None
+
+
+def _monitor(argv: list[str], compare: list[Path]) -> int:
     from cnn_tui.spawn import launch
 
     pending = launch(argv, owner=True)  # it loads torch and the data while we load the screens
     from cnn_tui.tui.launch import LaunchError, run_monitor
 
     try:
-        return run_monitor(pending)
+        return run_monitor(pending, compare=compare)
     except LaunchError as err:
         raise UsageError(str(err)) from None
 

@@ -19,6 +19,7 @@ def attach(argv: list[str]) -> int:
     parser = Parser(prog="cnn-tui attach", description="Open the monitor on a running run.")
     parser.add_argument("run", nargs="?", metavar="RUN", help=f"{RUN_HELP} (default: newest)")
     parser.add_argument("--read-only", action="store_true", help="watch without steering")
+    parser.add_argument("--compare", nargs="+", metavar="RUN", default=[], help="runs to overlay")
     parser.add_argument("--web", action="store_true", help=argparse.SUPPRESS)  # cnn-tui serve
     args = parser.parse_args(argv)
     from cnn_tui.tui.launch import LaunchError, run_attach
@@ -26,8 +27,10 @@ def attach(argv: list[str]) -> int:
     run_dir = _live_run(args.run)
     if not args.web and not sys.stdout.isatty():
         raise UsageError("attach opens the monitor: run it in a terminal (or cnn-tui serve)")
+    from cnn_tui.cli import compared
+
     try:
-        return run_attach(run_dir, read_only=args.read_only)
+        return run_attach(run_dir, read_only=args.read_only, compare=compared(args.compare))
     except LaunchError as err:
         raise UsageError(str(err)) from None
 
@@ -106,6 +109,30 @@ def serve(argv: list[str]) -> int:
         raise UsageError(
             f"cannot listen on {args.host}:{args.port} ({err.strerror}): try --port"
         ) from None
+    return 0
+
+
+def compare(argv: list[str]) -> int:
+    parser = Parser(prog="cnn-tui compare", description="Compare runs: what differs, and how.")
+    parser.add_argument("runs", nargs="+", metavar="RUN", help=RUN_HELP)
+    parser.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
+    args = parser.parse_args(argv)
+    from cnn_tui.runs.compare import as_csv, as_text, table
+    from cnn_tui.runs.registry import RunNotFound, find_run
+    from cnn_tui.runs.traces import TraceReader
+
+    traces = []
+    for name in args.runs:
+        try:
+            run_dir = find_run(name)
+        except RunNotFound as err:
+            raise UsageError(str(err)) from None
+        reader = TraceReader(run_dir)
+        if not reader.read():
+            raise UsageError(f"{run_dir} has no training in its events.jsonl yet")
+        traces.append(reader.trace)
+    header, rows = table(traces)
+    print(as_csv(header, rows) if args.csv else as_text(header, rows), end="\n" * (not args.csv))
     return 0
 
 

@@ -30,6 +30,7 @@ from cnn_tui.engine.events import (
     EpochTested,
     Event,
     Failed,
+    Forked,
     HistoryRestored,
     HParamsChanged,
     Notice,
@@ -118,6 +119,11 @@ class HeadlessPrinter:
                 self._say(f"Note: {event.message}")
             case CommandRejected():
                 self._say(f"Note: {event.reason}")
+            case Forked():
+                self._say(
+                    f"Forked at epoch {event.epoch} ({event.examples_seen} examples seen) into "
+                    f"{event.run_dir}: cnn-tui --resume {event.run_dir} [new settings]"
+                )
             case Failed():
                 self.failure = event.message
             case StateChanged():

@@ -99,6 +99,10 @@ def _host(
             previous.fork_point,
             previous.created,
         )
+    elif (origin := _forked_from(checkpoint, run_dir)) is not None:
+        assert checkpoint is not None
+        p = checkpoint.progress  # --resume PARENT --run-dir NEW: NEW branches off there
+        record.parent, record.fork_point = str(origin), (p.epoch - 1) * len(data.train) + p.position
     register(run_dir, record.id)
     control = Control()
     endpoint = Endpoint(
@@ -150,6 +154,14 @@ def _host(
         endpoint.close()
         if notifier is not None:
             notifier.finish()
+
+
+def _forked_from(checkpoint: Checkpoint | None, run_dir: Path) -> Path | None:
+    """The run directory a checkpoint from elsewhere belongs to (its run's), if any."""
+    if checkpoint is None or checkpoint.is_bare_state_dict or checkpoint.source is None:
+        return None
+    origin = checkpoint.source.parent.absolute()
+    return origin if origin != run_dir.absolute() and read_record(origin) is not None else None
 
 
 def _wait_for_owner(endpoint: Endpoint, starter: int) -> None:

@@ -33,6 +33,7 @@ from cnn_tui.engine.events import (
     EpochTested,
     Event,
     Failed,
+    Forked,
     HistoryRestored,
     HParamsChanged,
     Notice,
@@ -77,6 +78,7 @@ Update = Event | ViewRestored | TestImagesArrived | Refused | Disconnected
 
 LOG_LINES = 200
 MAX_MARKERS = 1000
+MONITORS_OWN = ("overlays", "drawn_probe")  # each monitor's own: never sent, never restored
 RATE_WINDOW = 8  # logged batches the samples/s figure averages over
 
 
@@ -109,6 +111,10 @@ class Curves:
     def train_acc(self) -> list[float]:
         return self.train.zs
 
+    @property
+    def train_seconds(self) -> list[float]:
+        return self.train.ts
+
     def add_marker(self, seen: int, text: str) -> None:
         self.markers.append((seen, text))
         keep_last(self.markers, MAX_MARKERS)
@@ -125,6 +131,21 @@ class Part(Enum):
     PROBE = "the test digit's probe"
     DRAWN = "the drawn digit's probe"
     TEST = "the last test pass"
+    OVERLAYS = "other runs' curves, to compare"
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Another run's curves on this run's charts (each monitor chooses its own)."""
+
+    label: str  # what differs from this run: "lr 0.1", or its id
+    seen: tuple[float, ...]
+    seconds: tuple[float, ...]  # training time; NaN where the log does not say
+    loss: tuple[float, ...]
+    accuracy: tuple[float, ...]  # running training accuracy; NaN where unknown
+    test_seen: tuple[float, ...]
+    test_loss: tuple[float, ...]
+    test_accuracy: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -162,6 +183,8 @@ class RunView:
     hparams_version: int = 0
     at_once_version: int = 0  # what should show without waiting: a state, a digit chosen
     connected: bool = True  # False once an attached monitor lost its run
+    overlays: tuple[Overlay, ...] = ()  # this monitor's choice: never sent by the run
+    overlays_version: int = 0
     _rate_window: deque[tuple[int, float]] = field(
         default_factory=lambda: deque(maxlen=RATE_WINDOW)
     )
@@ -219,6 +242,8 @@ class RunView:
                 return self.drawn_version
             case Part.TEST:
                 return self.test_version
+            case Part.OVERLAYS:
+                return self.overlays_version
             case _:
                 assert_never(part)
 
@@ -264,10 +289,16 @@ class RunView:
                 self._say("warning", f"{event.command} refused: {event.reason}")
             case Notice():
                 self._say(event.level, event.message)
+            case Forked():
+                self._say("info", f"@{event.examples_seen:,} forked into {event.run_dir}")
             case Failed():
                 self._say("error", f"training failed: {event.message}")
             case _:
                 assert_never(event)
+
+    def show_overlays(self, overlays: tuple[Overlay, ...]) -> None:
+        self.overlays = overlays
+        self.overlays_version += 1
 
     def _restore(self, other: RunView) -> None:
         """Become ``other``, with every version moved on so that everything redraws."""
@@ -277,7 +308,8 @@ class RunView:
             if f.name.endswith("_version")
         }
         for f in dataclasses.fields(self):
-            setattr(self, f.name, getattr(other, f.name))
+            if f.name not in MONITORS_OWN:
+                setattr(self, f.name, getattr(other, f.name))
         for name, version in bumped.items():
             setattr(self, name, version)
         self.curves.version += 1
@@ -316,7 +348,7 @@ class RunView:
         self.examples_seen, self.last_loss = e.examples_seen + size, e.loss
         self._rate_window.append((e.examples_seen, e.train_seconds))
         c = self.curves
-        c.train.add(e.examples_seen, e.loss, e.train_accuracy)
+        c.train.add(e.examples_seen, e.loss, e.train_accuracy, e.train_seconds)
         c.version += 1
         self._status()
 

@@ -28,7 +28,15 @@ def series(limit: int) -> BoundedSeries:
 
 def same(a: BoundedSeries, b: BoundedSeries) -> bool:
     def key(s: BoundedSeries) -> tuple[object, ...]:
-        return (s.xs, s.ys, [repr(z) for z in s.zs], s.bucket, s.tail, s.sums)
+        return (
+            s.xs,
+            s.ys,
+            [repr(z) for z in s.zs],
+            [repr(t) for t in s.ts],
+            s.bucket,
+            s.tail,
+            s.sums,
+        )
 
     return key(a) == key(b)
 
@@ -42,14 +50,14 @@ def test_a_copy_made_midway_ends_where_the_original_does(
     appends what follows holds what a viewer that saw every point from the start holds."""
     whole, early = series(limit), series(limit)
     for x, y, z in points:
-        whole.add(x, y, z)
+        whole.add(x, y, z, x / 1000)
     for x, y, z in points[:cut]:
-        early.add(x, y, z)
+        early.add(x, y, z, x / 1000)
     copied: BoundedSeries = decode(
         read_line(write_line(encode(early, BoundedSeries))), BoundedSeries
     )
     for x, y, z in points[cut:]:
-        copied.add(x, y, z)
+        copied.add(x, y, z, x / 1000)
     assert same(copied, whole)
     assert len(whole) <= limit
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from cnn_tui.runview import RunView
+from cnn_tui.runview import MONITORS_OWN, RunView
 from cnn_tui.wire.codec import decode, encode, fields_of
 from cnn_tui.wire.lines import write_line
 
 PICTURES = ("last_test", "samples", "probe")  # one message each
-PER_VIEWER = ("drawn_probe",)  # answers to one viewer, never shared
+PER_VIEWER = MONITORS_OWN  # a viewer's own drawing and comparisons, never shared
 
 
 def view_lines(view: RunView) -> list[bytes]:

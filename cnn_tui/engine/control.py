@@ -66,6 +66,11 @@ class SaveCheckpoint:
 
 
 @dataclass(frozen=True)
+class Fork:
+    """Save this exact point (weights, optimizer, RNG, position) as a new run directory."""
+
+
+@dataclass(frozen=True)
 class ForgetViewer:
     """A viewer left: stop probing the digit it chose."""
 
@@ -82,12 +87,12 @@ class Announce:
 
 
 # What the engine takes at a step boundary from its queue ...
-Command = SetHParams | ProbeIndex | ProbeImage | SaveCheckpoint | ForgetViewer | Announce
+Command = SetHParams | ProbeIndex | ProbeImage | SaveCheckpoint | Fork | ForgetViewer | Announce
 # ... and everything a view may ask of a run: those plus the switches.
 Request = Pause | Resume | Step | Stop | Command
 REQUESTS: dict[str, type[Request]] = {
     cls.__name__: cls
-    for cls in (Pause, Resume, Step, Stop, SetHParams, ProbeIndex, ProbeImage, SaveCheckpoint)
+    for cls in (Pause, Resume, Step, Stop, SetHParams, ProbeIndex, ProbeImage, SaveCheckpoint, Fork)
 }
 
 
@@ -180,7 +185,7 @@ class Control:
                 self.set_hparams(**changes)
             case ProbeImage():
                 self.probe_image(request.image, viewer=request.viewer)
-            case ProbeIndex() | SaveCheckpoint() | ForgetViewer() | Announce():
+            case ProbeIndex() | SaveCheckpoint() | Fork() | ForgetViewer() | Announce():
                 self._enqueue(request)
             case _:
                 assert_never(request)

@@ -50,6 +50,7 @@ class RunStarted:
     epoch: int
     examples_seen: int
     test_images: torch.Tensor | None = None  # (N, 28, 28) uint8: the gallery's digits
+    data_dir: str | None = None  # --data-dir, if given: where a fork finds the same files
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,17 @@ class CheckpointSaved:
 
 
 @dataclass(frozen=True, slots=True)
+class Forked:
+    """A new run directory starts from this exact point (its checkpoint holds it); the
+    parent's own checkpoint is not touched."""
+
+    run_dir: str  # the fork's
+    parent_dir: str
+    epoch: int
+    examples_seen: int
+
+
+@dataclass(frozen=True, slots=True)
 class Failed:
     message: str
 
@@ -215,6 +227,7 @@ Event = (
     | StateChanged
     | Diverged
     | CheckpointSaved
+    | Forked
     | Failed
     | Notice
 )

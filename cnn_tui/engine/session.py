@@ -165,6 +165,7 @@ def open_run(
         epoch=progress.epoch,
         examples_seen=trainer.examples_seen,
         test_images=data.test.raw,
+        data_dir=str(config.data_dir) if config.data_dir is not None else None,
     )
     history = _history(progress) if checkpoint is not None else None
     return Run(trainer, trainer.control, run_dir, started, history, notices, log, threads)

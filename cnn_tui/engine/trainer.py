@@ -33,6 +33,7 @@ from cnn_tui.engine.control import (
     Command,
     Control,
     ForgetViewer,
+    Fork,
     ProbeImage,
     ProbeIndex,
     SaveCheckpoint,
@@ -51,6 +52,7 @@ from cnn_tui.engine.events import (
     RunState,
     StateChanged,
 )
+from cnn_tui.engine.fork import fork
 from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.model import Net
 
@@ -314,6 +316,8 @@ class Trainer:
             self.sink(dataclasses.replace(probe, viewers=viewers))
         elif isinstance(command, SaveCheckpoint):
             self.save("requested")
+        elif isinstance(command, Fork):
+            self.sink(fork(self))
         elif isinstance(command, ForgetViewer):
             self.viewer_probes.pop(command.viewer, None)
         elif isinstance(command, Announce):
@@ -378,6 +382,11 @@ class Trainer:
         except OSError as err:
             raise WriteFailed(file, err) from err
         self.sink(CheckpointSaved(str(file), reason, self.progress.epoch, self.examples_seen))
+
+    @property
+    def forkable(self) -> bool:
+        """Weights a run can go on from (what checkpoint.pt may hold)."""
+        return not self._diverged and self._suspect is None and self._weights_finite()
 
     def _weights_finite(self) -> bool:
         return all(bool(torch.isfinite(p).all()) for p in self.net.parameters())

@@ -15,9 +15,9 @@ def downsample(
 ) -> tuple[list[float], list[float]]:
     """At most ``limit`` points: consecutive buckets replaced by their mean x and mean y.
 
-    NaN values (unknown points) are skipped; a bucket of only NaNs is dropped.
+    Points with NaN in x or y (unknown) are skipped.
     """
-    points = [(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)]
+    points = _known(xs, ys)
     if len(points) <= limit or limit < 1:
         return [x for x, _ in points], [y for _, y in points]
     out_x: list[float] = []
@@ -29,6 +29,26 @@ def downsample(
         out_x.append(sum(x for x, _ in chunk) / len(chunk))
         out_y.append(sum(y for _, y in chunk) / len(chunk))
     return out_x, out_y
+
+
+def envelope(
+    xs: Sequence[float], ys: Sequence[float], limit: int
+) -> tuple[list[float], list[float], list[float]]:
+    """The same buckets as :func:`downsample`, as (mean x, min y, max y): the band the raw
+    points fill, around a smoothed line."""
+    points = _known(xs, ys)
+    buckets = min(limit, len(points))
+    out: tuple[list[float], list[float], list[float]] = ([], [], [])
+    for bucket in range(max(buckets, 0)):
+        chunk = points[bucket * len(points) // buckets : (bucket + 1) * len(points) // buckets]
+        out[0].append(sum(x for x, _ in chunk) / len(chunk))
+        out[1].append(min(y for _, y in chunk))
+        out[2].append(max(y for _, y in chunk))
+    return out
+
+
+def _known(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[float, float]]:
+    return [(x, y) for x, y in zip(xs, ys, strict=True) if not (math.isnan(x) or math.isnan(y))]
 
 
 def smooth(ys: Sequence[float], weight: float = 0.9) -> list[float]:

@@ -20,7 +20,7 @@ from typing import Any
 from cnn_tui.runs.lock import is_live
 from cnn_tui.runs.record import RunRecord, read_record
 
-FINAL_STATES = ("done", "stopped", "failed")
+FINAL_STATES = ("done", "stopped", "failed", "forked")  # forked: not started yet
 
 
 class RunNotFound(Exception):

@@ -19,7 +19,8 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from textual.app import SystemCommand
@@ -27,16 +28,21 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from cnn_tui.endpoint.remote import RemoteSession
 from cnn_tui.engine.control import Stop
-from cnn_tui.engine.events import Diverged, Failed, RunState, StateChanged
+from cnn_tui.engine.events import Diverged, Failed, Forked, RunState, StateChanged
 from cnn_tui.render import Glyphs, default_glyphs
 from cnn_tui.runview import Disconnected, RunView, Update
+from cnn_tui.spawn import Started, StartFailed, launch
+from cnn_tui.tui.comparisons import Comparisons
+from cnn_tui.tui.fork_launch import fork_argv
 from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.messages import RunUpdate
 from cnn_tui.tui.screens.confirm import ConfirmDialog
 from cnn_tui.tui.screens.dashboard import DashboardScreen
-from cnn_tui.tui.screens.help import HelpScreen, HelpSection
-from cnn_tui.tui.screens.inside import InsideScreen, pane_bindings
+from cnn_tui.tui.screens.help import HelpScreen, help_sections
+from cnn_tui.tui.screens.inside import InsideScreen
+from cnn_tui.tui.screens.runs_picker import RunsPicker
 from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.session import OpenSession, Session
 from cnn_tui.tui.steering import Steering
@@ -44,6 +50,8 @@ from cnn_tui.tui.steering import Steering
 QUIT_TIMEOUT_S = 10.0
 INSIDE = "inside"
 QUIT_HELP = "quit: stop the run it started, else detach"
+COMPARE_HELP = "compare: other runs on the charts"
+OVERLAYS_EVERY = 2.0  # seconds between reads of the compared runs' logs
 BELL_STATES = (RunState.DONE, RunState.FAILED, RunState.STOPPED)
 
 
@@ -54,6 +62,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
     BINDINGS = [
         *Steering.BINDINGS,
         Binding("i", "toggle_inside", "Inside", tooltip="inside the CNN (its keys below)"),
+        Binding("o", "compare", "Compare", show=False, tooltip=COMPARE_HELP),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="these keys"),
         Binding("D", "detach", "Detach", show=False, tooltip="detach: the run goes on"),
         Binding("X", "stop_run", "Stop run", show=False, tooltip="stop the run (asks first)"),
@@ -69,6 +78,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         redraw_hz: float = 4.0,
         continue_epochs: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        compare: Sequence[Path] = (),
     ) -> None:
         glyphs = glyphs or default_glyphs()  # before App reads NO_COLOR away
         super().__init__()
@@ -82,6 +92,11 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         self.worker: Worker[RunState] | None = None
         self.leaving = False
         self.outcome = "running"  # how the app ended: stopped, detached, ended, lost
+        self.comparisons = Comparisons()
+        self.comparisons.choose(list(compare))
+        self.pending_fork: dict[str, Any] | None = None
+        self.generation = 0  # of the session followed: a fork starts the next
+        self.child: Started | None = None  # the run's process, when this monitor started it
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen()
@@ -91,6 +106,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         if self.session.read_only:
             self.sub_title = "read-only"
         self.set_interval(1 / self.redraw_hz, self.redraw)
+        self.set_interval(OVERLAYS_EVERY, self.refresh_overlays)
         self.worker = self.run_worker(
             self._follow,
             thread=True,
@@ -119,10 +135,14 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
     # -- updates in -----------------------------------------------------------------------
     def post_update(self, update: Update) -> None:
         """The session's sink: called on the worker thread."""
-        self.post_message(RunUpdate(update))
+        self.post_message(RunUpdate(update, self.generation))
 
     def on_run_update(self, message: RunUpdate) -> None:
+        if message.generation != self.generation:
+            return  # from the run this monitor followed before a fork
         update = message.update
+        if isinstance(update, Forked) and self.pending_fork is not None:
+            self.start_fork(update)
         at_once = self.view.at_once_version
         self.view.apply(update)
         if self.view.at_once_version != at_once:  # a state change, a digit the user chose
@@ -152,7 +172,59 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
                 if not isinstance(screen, ModalScreen):
                     break  # what lies under an opaque screen is not drawn: leave it alone
 
+    def refresh_overlays(self, *, force: bool = False) -> None:
+        """Other runs' new points (files read where they grew) onto the charts."""
+        overlays = self.comparisons.refresh(self.view, force=force)
+        if overlays is not None:
+            self.view.show_overlays(overlays)
+
+    # -- forks (F, in steering.py, asks for one) ---------------------------------------------
+    def start_fork(self, forked: Forked) -> None:
+        """Start the fork's run (in the background) with the settings asked for; follow it."""
+        changes, self.pending_fork = self.pending_fork or {}, None
+        argv = fork_argv(forked.run_dir, changes, self.view.started)
+        self.notify(f"forked at @{forked.examples_seen:,}: starting the fork{self.glyphs.ellipsis}")
+
+        def start() -> None:
+            try:
+                started = launch(argv, owner=True).wait()
+                session = RemoteSession(started.run_dir, owner=True)
+            except (StartFailed, OSError) as err:
+                self.call_from_thread(
+                    self.notify, f"the fork did not start: {err}", severity="error"
+                )
+                return
+            self.call_from_thread(self.follow, session, started, Path(forked.parent_dir))
+
+        self.run_worker(start, thread=True, group="fork", name="fork")
+
+    def follow(self, session: RemoteSession, started: Started, parent: Path) -> None:
+        """Leave the run on screen (it goes on, or waits, without this monitor) for ``session``:
+        the fork this monitor started, with the parent's curve for company."""
+        if self.session is not None:
+            self.session.leave()
+        self.generation += 1
+        self.view = RunView()
+        self.comparisons.add(parent, "parent")
+        self.child = started
+        self.session = session.bind(self.post_update)
+        self.worker = self.run_worker(
+            self._follow, thread=True, exclusive=True, group="session", name="session"
+        )
+        self.refresh_overlays(force=True)
+        self.redraw(force=True)
+
     # -- screens --------------------------------------------------------------------------
+    def action_compare(self) -> None:
+        def chosen(run_dirs: list[Path] | None) -> None:
+            if run_dirs is not None:
+                self.comparisons.choose(run_dirs)
+                self.refresh_overlays(force=True)
+                self.redraw(force=True)
+
+        current = self.session.run_dir if self.session is not None else None
+        self.push_screen(RunsPicker(current, self.comparisons.run_dirs), chosen)
+
     def action_toggle_inside(self) -> None:
         """Between the dashboard and the inside screen (kept, with its pane and drawing)."""
         if isinstance(self.screen, InsideScreen):
@@ -168,21 +240,9 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         self.call_after_refresh(self.redraw, force=True)
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
-        palette = Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "command palette")
-        sections = [
-            HelpSection(
-                "cnn-tui — keys",
-                [*self.BINDINGS, *ViewScreen.BINDINGS, *DashboardScreen.BINDINGS, palette],
-            ),
-            HelpSection(
-                "Inside the CNN (i)",
-                [*InsideScreen.BINDINGS, *pane_bindings()],
-                [("mouse", "draw: drag to ink, right button erases")],
-            ),
-        ]
-        self.push_screen(HelpScreen(sections, str(self.session.run_dir) if self.session else None))
+        if not isinstance(self.screen, HelpScreen):
+            run_dir = str(self.session.run_dir) if self.session else None
+            self.push_screen(HelpScreen(help_sections(self), run_dir))
 
     # -- leaving --------------------------------------------------------------------------
     async def action_quit(self) -> None:

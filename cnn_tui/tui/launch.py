@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from cnn_tui.endpoint.client import EndpointError
@@ -25,7 +26,7 @@ class LaunchError(Exception):
     """The monitor cannot open; ``str(err)`` is one line saying why."""
 
 
-def run_monitor(pending: Pending) -> int:
+def run_monitor(pending: Pending, *, compare: Sequence[Path] = ()) -> int:
     """Watch, as its owner, the run that ``pending`` is starting in the background."""
     try:
         started = pending.wait()
@@ -35,24 +36,28 @@ def run_monitor(pending: Pending) -> int:
         session = RemoteSession(started.run_dir, owner=True)
     except (EndpointError, OSError) as err:
         raise LaunchError(f"the run started but does not answer: {err}") from None
-    app = CnnTuiApp(session.bind)
+    app = CnnTuiApp(session.bind, compare=compare)
+    app.child = started
     app.run()
-    return _after(app, session, started)
+    return _after(app)
 
 
-def run_attach(run_dir: Path, *, read_only: bool = False) -> int:
+def run_attach(run_dir: Path, *, read_only: bool = False, compare: Sequence[Path] = ()) -> int:
     """Watch (and steer, unless ``read_only``) the run in ``run_dir``."""
     try:
         session = RemoteSession(run_dir, read_only=read_only)
     except (EndpointError, OSError) as err:
         raise LaunchError(str(err)) from None
-    app = CnnTuiApp(session.bind)
+    app = CnnTuiApp(session.bind, compare=compare)
     app.run()
-    return _after(app, session, None)
+    return _after(app)
 
 
-def _after(app: CnnTuiApp, session: RemoteSession, started: Started | None) -> int:
-    """Say in one line what became of the run; the exit status."""
+def _after(app: CnnTuiApp) -> int:
+    """Say in one line what became of the run (the fork, if it forked); the exit status."""
+    session = app.session
+    assert isinstance(session, RemoteSession)
+    started = app.child
     where = session.run_dir
     match app.outcome:
         case "detached":

@@ -18,9 +18,10 @@ from cnn_tui.runview import Update
 class RunUpdate(Message):
     """One update (an engine event, or news of the connection), in the order it came."""
 
-    def __init__(self, update: Update) -> None:
+    def __init__(self, update: Update, generation: int = 0) -> None:
         super().__init__()
         self.update = update
+        self.generation = generation  # the session it came from (a fork starts the next)
 
     def can_replace(self, message: Message) -> bool:
         if not isinstance(message, RunUpdate):

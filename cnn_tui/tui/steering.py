@@ -15,6 +15,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 
 from cnn_tui.engine.control import (
+    Fork,
     Pause,
     ProbeImage,
     ProbeIndex,
@@ -41,6 +42,7 @@ else:
 EDIT_HELP = "edit hyperparameters (applied at the next step)"
 PROBE_HELP = "next / previous probe digit"
 CONTINUE_HELP = "after the run ends: continue for more epochs"
+FORK_HELP = "fork: paused or done, a new run from this point with new settings"
 HELD = (RunState.PAUSED, RunState.DIVERGED)
 
 
@@ -55,10 +57,12 @@ class Steering(Base):
         Binding("p", "probe(-1)", "Prev digit", show=False, tooltip=PROBE_HELP),
         Binding("c", "checkpoint", "Checkpoint", show=False, tooltip="save a checkpoint now"),
         Binding("r", "continue_run", "More epochs", show=False, tooltip=CONTINUE_HELP),
+        Binding("F", "fork", "Fork", show=False, tooltip=FORK_HELP),
     ]
     session: Session | None
     view: RunView
     continue_epochs: int | None  # None: as many as the run was started with
+    pending_fork: dict[str, Any] | None  # the settings of a fork asked for, until it is saved
 
     def request(self, *requests: Request) -> None:
         if self.session is not None and not self.refuse_if_read_only():
@@ -115,6 +119,22 @@ class Steering(Base):
         started = self.view.started
         more = self.continue_epochs or (started.hparams.epochs if started is not None else 3)
         self.request(SetHParams({"epochs": self.view.hparams.epochs + more}), Resume())
+
+    def action_fork(self) -> None:
+        if self.refuse_if_read_only():
+            return
+        if self.view.state not in (RunState.PAUSED, RunState.DONE):
+            self.notify("F forks a paused or finished run: press space to pause first")
+            return
+
+        def fork(changes: dict[str, Any] | None) -> None:
+            if changes is not None:
+                self.pending_fork = changes
+                self.request(Fork())
+
+        at = f"@{self.view.examples_seen:,}"
+        title = f"Fork at {at}: a new run from here, with these settings"
+        self.push_screen(HParamsDialog(self.view.hparams, self.view.epoch, title), fork)
 
     def steering_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Pause / resume training", "Toggle the pause", self.action_toggle_pause)

@@ -14,7 +14,7 @@ from textual.widgets import Footer
 
 from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.widgets.base import GlyphWidget
-from cnn_tui.tui.widgets.charts import AccuracyChart, LossChart
+from cnn_tui.tui.widgets.charts import AXES, AccuracyChart, CurvesChart, LossChart
 from cnn_tui.tui.widgets.completion import CompletionBars
 from cnn_tui.tui.widgets.event_log import EventLog
 from cnn_tui.tui.widgets.feature_maps import FeatureMaps
@@ -25,6 +25,8 @@ from cnn_tui.tui.widgets.tab_strip import TABS, TabStrip
 
 MIN_SIZE = (60, 16)
 SMOOTHING_HELP = "loss chart: smoothing on/off (raw stays visible)"
+BAND_HELP = "loss chart: smoothed, with the raw points' min/max band"
+AXIS_HELP = "charts: x as examples seen or training time"
 PANEL_HELP = "small terminals: switch panel"
 
 
@@ -37,6 +39,8 @@ class DashboardScreen(ViewScreen):
             "l", "toggle_log_scale", "Log y", show=False, tooltip="loss chart: log scale on/off"
         ),
         Binding("m", "toggle_smoothing", "Smooth", show=False, tooltip=SMOOTHING_HELP),
+        Binding("v", "toggle_band", "Band", show=False, tooltip=BAND_HELP),
+        Binding("t", "toggle_axis", "x: time", show=False, tooltip=AXIS_HELP),
         *(
             Binding(str(n), f"show_tab('{key}')", show=False, tooltip=PANEL_HELP)
             for n, key in enumerate(TABS, 1)
@@ -92,6 +96,19 @@ class DashboardScreen(ViewScreen):
         chart = self.query_one(LossChart)
         chart.smoothing = not chart.smoothing
         self.notify(f"loss chart: smoothing {'on' if chart.smoothing else 'off'}", timeout=2)
+
+    def action_toggle_band(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.band = not chart.band
+        if chart.band and not chart.smoothing:
+            chart.smoothing = True  # the band is around the smoothed line
+        self.notify(f"loss chart: raw min/max band {'on' if chart.band else 'off'}", timeout=2)
+
+    def action_toggle_axis(self) -> None:
+        axis = "time" if self.query_one(LossChart).axis == "seen" else "seen"
+        for chart in self.query(CurvesChart):
+            chart.axis = axis
+        self.notify(f"charts: x is {AXES[axis]}", timeout=2)
 
 
 class TooSmall(GlyphWidget):

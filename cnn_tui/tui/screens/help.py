@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.table import Table
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -70,3 +71,23 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def help_sections(app: App[Any]) -> list[HelpSection]:
+    """The monitor's keys: the app's and the dashboard's, then the inside screen's."""
+    from cnn_tui.tui.screens.dashboard import DashboardScreen
+    from cnn_tui.tui.screens.inside import InsideScreen, pane_bindings
+    from cnn_tui.tui.screens.view_screen import ViewScreen
+
+    palette = Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "command palette")
+    return [
+        HelpSection(
+            "cnn-tui — keys",
+            [*app.BINDINGS, *ViewScreen.BINDINGS, *DashboardScreen.BINDINGS, palette],
+        ),
+        HelpSection(
+            "Inside the CNN (i)",
+            [*InsideScreen.BINDINGS, *pane_bindings()],
+            [("mouse", "draw: drag to ink, right button erases")],
+        ),
+    ]

@@ -64,15 +64,16 @@ class HParamsDialog(ModalScreen[dict[str, Any] | None]):
         Binding("shift+tab", "app.focus_previous", show=False, priority=True),
     ]
 
-    def __init__(self, hparams: HyperParams, current_epoch: int) -> None:
+    def __init__(self, hparams: HyperParams, current_epoch: int, title: str | None = None) -> None:
         super().__init__()
         self.hparams = hparams
         self.current_epoch = current_epoch
+        self.title_text = title  # a fork says so; the default: a change applied in place
 
     def compose(self) -> ComposeResult:
         glyphs = glyphs_of(self.app)
         with Vertical(id="dialog"):
-            title = f"Hyperparameters {glyphs.dash} applied at the next step"
+            title = self.title_text or f"Hyperparameters {glyphs.dash} applied at the next step"
             yield Static(title, id="dialog-title")
             with Grid(id="fields"):
                 for name in LIVE_FIELDS:

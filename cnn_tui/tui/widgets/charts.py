@@ -1,33 +1,39 @@
 """The tutorial's "Train Loss / Test Loss" figure and an accuracy chart, live, in plotext.
 
-Both are textual-plotext widgets that rebuild the plot from the view's curves inside
-``render`` (plotext's ``build`` changes its own data, so building twice from the same
-figure is not safe; building from scratch is). x is examples seen, in thousands, as in the
-tutorial's figure. Hyperparameter changes are vertical lines.
+Both are textual-plotext widgets that rebuild the plot from the view inside ``render``
+(plotext's ``build`` changes its own data, so building twice from the same figure is not
+safe; building from scratch is). x is examples seen, in thousands, as in the tutorial's
+figure — or training time (pauses left out), in minutes (``t``). Hyperparameter changes are
+vertical lines. Other runs chosen to compare (``o``) are drawn on the same axes, each in a
+colour (a marker of its own in ASCII) with a legend naming what differs.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
+import numpy as np
 from textual.app import RenderResult
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from cnn_tui.render.series import downsample, smooth
-from cnn_tui.runview import Curves, Part, RunView
+from cnn_tui.render.series import downsample, envelope, smooth
+from cnn_tui.runview import Curves, Overlay, Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 MIN_LOG = 1e-4
-
-
-def _k(values: list[int] | list[float]) -> list[float]:
-    return [v / 1000 for v in values]
+OVERLAY_COLOURS = ("yellow", "green", "blue", "orange", "white")
+OVERLAY_MARKERS = ("+", "o", "*", "#", "%")  # in ASCII, where colours do not tell them apart
+AXES = {"seen": "examples seen (thousands)", "time": "training time (minutes)"}
 
 
 class CurvesChart(ViewWidget, PlotextPlot):
-    """A plot of the view's curves, redrawn at most every 2 s, when they change."""
+    """A plot of the view's curves (and the overlays), redrawn at most every 2 s."""
 
-    DRAWS = Part.CURVES
+    DRAWS = (Part.CURVES, Part.OVERLAYS)
     EVERY = 2.0
+    axis = reactive("seen")  # "seen" or "time"
 
     @property
     def point_budget(self) -> int:
@@ -37,52 +43,120 @@ class CurvesChart(ViewWidget, PlotextPlot):
     def draw(self, view: RunView) -> RenderResult:
         plt = self.plt
         plt.clear_data()
-        plt.xlabel("examples seen (thousands)")
-        self.plot(view.curves)
-        for seen, _ in view.curves.markers:
-            plt.vline(seen / 1000, "magenta")
+        plt.xlabel(AXES[self.axis])
+        self.plot(view.curves, view.overlays)
+        if self.axis == "seen":
+            for seen, _ in view.curves.markers:
+                plt.vline(seen / 1000, "magenta")
         return PlotextPlot.render(self)
 
-    def plot(self, curves: Curves) -> None:
+    def x(self, seen: Sequence[float], seconds: Sequence[float]) -> list[float]:
+        """Where points go on the chosen axis (NaN: unknown, left out)."""
+        if self.axis == "seen":
+            return [s / 1000 for s in seen]
+        return [t / 60 for t in seconds]
+
+    def test_x(self, curves: Curves) -> list[float]:
+        """A test pass's x: its examples seen, or the training time of the batch before it."""
+        if self.axis == "seen":
+            return [s / 1000 for s in curves.test_x]
+        return times_at(curves.test_x, curves.train_x, curves.train_seconds)
+
+    def overlay_style(self, index: int) -> dict[str, str]:
+        if self.glyphs.ascii:
+            return {"marker": OVERLAY_MARKERS[index % len(OVERLAY_MARKERS)]}
+        return {"marker": "braille", "color": OVERLAY_COLOURS[index % len(OVERLAY_COLOURS)]}
+
+    def overlay_x(self, overlay: Overlay, tests: bool) -> list[float]:
+        if not tests:
+            return self.x(overlay.seen, overlay.seconds)
+        if self.axis == "seen":
+            return [s / 1000 for s in overlay.test_seen]
+        return times_at(overlay.test_seen, overlay.seen, overlay.seconds)
+
+    def plot(self, curves: Curves, overlays: tuple[Overlay, ...]) -> None:
         raise NotImplementedError
 
 
 class LossChart(CurvesChart):
-    """Training loss against examples seen, test loss as points; log scale and smoothing."""
+    """Training loss, test loss as points; log scale, smoothing and the raw envelope."""
 
     log_scale = reactive(False)
     smoothing = reactive(False)
+    band = reactive(False)  # with smoothing: the min/max of the raw points around the line
 
-    def plot(self, curves: Curves) -> None:
+    def plot(self, curves: Curves, overlays: tuple[Overlay, ...]) -> None:
         plt, g = self.plt, self.glyphs
-        flags = ", ".join(
-            name for name, on in (("log y", self.log_scale), ("smoothed", self.smoothing)) if on
-        )
+        on = (("log y", self.log_scale), ("smoothed", self.smoothing), ("band", self.band))
+        flags = ", ".join(name for name, flag in on if flag)
         plt.title(f"Loss{f' ({flags})' if flags else ''}: train {g.line}, test {g.point}")
         plt.yscale("log" if self.log_scale else "linear")
-        fix = (lambda ys: [max(y, MIN_LOG) for y in ys]) if self.log_scale else list
-        if curves.train_x:
-            xs, ys = downsample(_k(curves.train_x), curves.train_loss, self.point_budget)
-            if self.smoothing:
-                plt.plot(xs, fix(ys), marker="braille", color="gray")
-                plt.plot(xs, fix(smooth(ys)), marker="braille", color="cyan")
-            else:
-                plt.plot(xs, fix(ys), marker="braille", color="cyan")
+        xs = self.x(curves.train_x, curves.train_seconds)
+        label = "this run" if overlays else None
+        self.train_line(xs, curves.train_loss, {"marker": "braille", "color": "cyan"}, label)
         if curves.test_x:
-            plt.scatter(_k(curves.test_x), fix(curves.test_loss), marker=g.point, color="red")
+            tx = self.test_x(curves)
+            plt.scatter(tx, self.fix(curves.test_loss), marker=g.point, color="red")
+        for index, overlay in enumerate(overlays):
+            style = self.overlay_style(index)
+            self.train_line(self.overlay_x(overlay, False), overlay.loss, style, overlay.label)
+            if overlay.test_seen:
+                plt.scatter(self.overlay_x(overlay, True), self.fix(overlay.test_loss), **style)
+
+    def train_line(
+        self, xs: list[float], ys: Sequence[float], style: dict[str, str], label: str | None
+    ) -> None:
+        plt, budget = self.plt, self.point_budget
+        if not xs:
+            return
+        dx, dy = downsample(xs, ys, budget)
+        if not dx:
+            return
+        if self.smoothing:
+            if self.band:
+                ex, low, high = envelope(xs, ys, budget)
+                plt.plot(ex, self.fix(low), marker="braille", color="gray")
+                plt.plot(ex, self.fix(high), marker="braille", color="gray")
+            else:
+                plt.plot(dx, self.fix(dy), marker="braille", color="gray")
+            dy = smooth(dy)
+        named = {"label": label} if label else {}
+        plt.plot(dx, self.fix(dy), **style, **named)
+
+    def fix(self, ys: Sequence[float]) -> list[float]:
+        return [max(y, MIN_LOG) for y in ys] if self.log_scale else list(ys)
 
 
 class AccuracyChart(CurvesChart):
     """Test accuracy at each test pass (the first before training), running train accuracy."""
 
-    def plot(self, curves: Curves) -> None:
+    def plot(self, curves: Curves, overlays: tuple[Overlay, ...]) -> None:
         plt, g = self.plt, self.glyphs
         plt.title(f"Accuracy %: train {g.line}, test {g.point}")
         plt.ylim(0, 100)
         if curves.train_x:
             train = [100 * a for a in curves.train_acc]
-            xs, ys = downsample(_k(curves.train_x), train, self.point_budget)
-            plt.plot(xs, ys, marker="braille", color="cyan")
+            xs = self.x(curves.train_x, curves.train_seconds)
+            dx, dy = downsample(xs, train, self.point_budget)
+            plt.plot(dx, dy, marker="braille", color="cyan")
         if curves.test_x:
             test = [100 * a for a in curves.test_acc]
-            plt.scatter(_k(curves.test_x), test, marker=g.point, color="red")
+            plt.scatter(self.test_x(curves), test, marker=g.point, color="red")
+        for index, overlay in enumerate(overlays):
+            if overlay.test_seen:
+                test = [100 * a for a in overlay.test_accuracy]
+                tx = self.overlay_x(overlay, True)
+                plt.plot(tx, test, label=overlay.label, **self.overlay_style(index))
+
+
+def times_at(
+    seen: Sequence[float], train_seen: Sequence[float], train_seconds: Sequence[float]
+) -> list[float]:
+    """The training time (minutes) at each of ``seen``, read off the logged batches."""
+    known = [(s, t) for s, t in zip(train_seen, train_seconds, strict=True) if not math.isnan(t)]
+    if not known:
+        return [math.nan] * len(seen)
+    xp = np.array([s for s, _ in known], dtype=float)
+    fp = np.array([t for _, t in known], dtype=float)
+    at = np.interp(np.asarray(seen, dtype=float), xp, fp)
+    return [float(t) / 60 for t in at]

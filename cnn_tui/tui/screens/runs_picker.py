@@ -1,0 +1,78 @@
+"""``o``: choose other runs to draw on this run's charts.
+
+Lists this user's runs (the registry, newest first) with their dataset, hyperparameters,
+state and best test accuracy; space ticks a run, Enter draws the ticked ones, Esc changes
+nothing. Returns the chosen run directories, or None.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from cnn_tui.runs.registry import RunInfo, list_runs
+from cnn_tui.tui.comparisons import MAX_OVERLAYS
+from cnn_tui.tui.glyphs_app import glyphs_of
+
+
+def describe(info: RunInfo) -> str:
+    r, hp = info.record, info.record.hparams
+    best = f"{100 * info.best_accuracy:.2f}%" if info.best_accuracy is not None else "-"
+    settings = (
+        f"lr {hp.get('lr', '?')} mom {hp.get('momentum', '?')} "
+        f"batch {hp.get('batch_size', '?')} ep {hp.get('epochs', '?')}"
+    )
+    return f"{r.id:<26} {r.dataset or '?':<13} {settings:<34} {info.state:<8} best {best}"
+
+
+class RunsPicker(ModalScreen[list[Path] | None]):
+    BINDINGS = [
+        Binding("enter", "choose", "Compare"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, current: Path | None, chosen: list[Path]) -> None:
+        super().__init__()
+        self.current = current.absolute() if current else None
+        self.chosen = {p.absolute() for p in chosen}
+
+    def compose(self) -> ComposeResult:
+        runs = [
+            r for r in reversed(list_runs(ask_live=False)) if r.run_dir.absolute() != self.current
+        ]
+        glyphs = glyphs_of(self.app)
+        with Vertical(id="picker"):
+            yield Static(
+                f"Compare with{glyphs.ellipsis}  (space: tick, enter: draw, esc: cancel)",
+                id="picker-title",
+            )
+            if not runs:
+                yield Static(
+                    "no other runs yet: start one with cnn-tui --detach", id="picker-empty"
+                )
+            yield SelectionList[str](
+                *(
+                    Selection(
+                        Text(glyphs.text(describe(r))),
+                        str(r.run_dir.absolute()),
+                        r.run_dir.absolute() in self.chosen,
+                    )
+                    for r in runs
+                ),
+                id="picker-runs",
+            )
+            yield Static(f"at most {MAX_OVERLAYS} at once", id="picker-help")
+
+    def action_choose(self) -> None:
+        selected = self.query_one(SelectionList).selected
+        self.dismiss([Path(p) for p in selected])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
