@@ -1,5 +1,8 @@
 """Shared fixtures: an isolated environment (no network, no user dirs), tiny real data, and
 the recorded runs the UI tests replay (``tests/recordings.py``; ``--update-recordings``).
+
+Every test that compares screens (``snap_compare``) is marked ``snapshot``: CI runs those a
+second time with the plainest CPU kernels, to show that they depend on no CPU's arithmetic.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[STORE] = Store(update=bool(config.getoption("--update-recordings")))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.snapshot)
 
 
 @pytest.hookimpl(wrapper=True)
