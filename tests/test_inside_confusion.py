@@ -27,10 +27,11 @@ from cnn_tui.render import ASCII, UNICODE, Glyphs, Heatmap
 from cnn_tui.render.confusion import ConfusionPicture
 from cnn_tui.runview import RunView
 from cnn_tui.tui.glyphs_app import GlyphsApp
-from cnn_tui.tui.replay import Recording, final_view
+from cnn_tui.tui.replay import final_view
 from cnn_tui.tui.screens.gallery import DigitWall, GalleryScreen, mistakes_for
 from cnn_tui.tui.widgets.confusion import ConfusionMatrix
 from tests.helpers import drive
+from tests.recordings import Replayed
 
 SnapCompare = Callable[..., bool]
 Sizes = tuple[tuple[int, int], tuple[int, int]]  # (terminal, pane)
@@ -42,7 +43,7 @@ ROW = re.compile(r"^\s*(?P<label>\d) (?P<cells>.*?)\s+(?P<acc>\d+\.\d%|-)(?:\s|$
 
 
 @pytest.fixture(scope="module")
-def events(inside_demo: Recording) -> list[Event]:
+def events(inside_demo: Replayed) -> list[Event]:
     return inside_demo.events
 
 

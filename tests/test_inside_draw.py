@@ -18,9 +18,9 @@ from textual.message import Message
 from textual.pilot import Pilot
 
 from cnn_tui.config import HyperParams
-from cnn_tui.data import DATASETS, normalize
+from cnn_tui.data import DATASETS
+from cnn_tui.engine.control import ProbeImage
 from cnn_tui.engine.events import ProbeTaken, RunStarted
-from cnn_tui.model import Net, probe
 from cnn_tui.render import ASCII, UNICODE
 from cnn_tui.render.drawing import blank, cell_to_pixel, line, stamp
 from cnn_tui.render.tiling import fit_answer
@@ -29,6 +29,7 @@ from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.widgets.canvas import START, DigitCanvas
 from cnn_tui.tui.widgets.drawn import HINT, DrawnPrediction, DrawPanel
 from tests.helpers import drive
+from tests.recordings import Replayed
 
 SnapCompare = Callable[..., bool]
 # Through the documented keys, from START (14, 14): up to (7, 6), pen down, the top bar to
@@ -102,26 +103,6 @@ def run_canvas(body: Callable[[Pilot[object], CanvasApp], Awaitable[None]]) -> N
         await body(pilot, app)
 
     drive(app, run, size=(60, 20))  # type: ignore[arg-type]
-
-
-def drawn_probe(image: np.ndarray, examples_seen: int = 0) -> ProbeTaken:
-    """What the engine answers for ``image``: a real probe of a seeded, untrained Net."""
-    torch.manual_seed(0)
-    net = Net()
-    x = normalize(torch.from_numpy(image), DATASETS["mnist"])
-    stages = {name: t[0] for name, t in probe(net, x).items()}
-    confidence, predicted = stages["probs"].max(0)
-    return ProbeTaken(
-        examples_seen=examples_seen,
-        source="drawn",
-        index=None,
-        label=None,
-        stages=stages,
-        conv1_weight=net.conv1.weight.detach().clone(),
-        conv2_weight=net.conv2.weight.detach().clone(),
-        prediction=int(predicted),
-        confidence=float(confidence),
-    )
 
 
 def known_probe(probs: Iterable[float]) -> ProbeTaken:
@@ -405,23 +386,25 @@ async def draw_seven(pilot: Pilot[object]) -> None:
     await pilot.pause()
 
 
-async def answer(pilot: Pilot[object]) -> None:
-    """What the Inside screen and the engine do: probe the drawing, fold it, sync."""
+async def answer(pilot: Pilot[object], net: Replayed) -> None:
+    """What the Inside screen and the engine do: probe the drawing, fold it, sync. The answer
+    is a seeded, untrained Net's, recorded (``tests/fixtures/untrained-net.rec.gz``): run
+    here, its last digits would depend on the CPU."""
     app = pilot.app
     assert isinstance(app, PanelApp)
     view = RunView()
-    view.apply(drawn_probe(app.panel.canvas.image, examples_seen=0))
+    view.apply(net.probe(ProbeImage(torch.from_numpy(app.panel.canvas.image))))
     app.panel.prediction.sync(view, None)
     await pilot.pause()
 
 
-def test_panel_shows_the_hint_until_drawn_and_again_after_clearing() -> None:
+def test_panel_shows_the_hint_until_drawn_and_again_after_clearing(untrained_net: Replayed) -> None:
     app = PanelApp()
 
     async def body(pilot: Pilot[object]) -> None:
         assert any(HINT.splitlines()[0] in line for line in screen_text(app))
         await draw_seven(pilot)
-        await answer(pilot)
+        await answer(pilot, untrained_net)
         assert any("pred " in line for line in screen_text(app))
         await pilot.press("x")
         await pilot.pause()
@@ -431,12 +414,12 @@ def test_panel_shows_the_hint_until_drawn_and_again_after_clearing() -> None:
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
-def test_ascii_panel_is_pure_ascii(size: tuple[int, int]) -> None:
+def test_ascii_panel_is_pure_ascii(untrained_net: Replayed, size: tuple[int, int]) -> None:
     app = PanelApp(ascii=True)
 
     async def body(pilot: Pilot[object]) -> None:
         await draw_seven(pilot)
-        await answer(pilot)
+        await answer(pilot, untrained_net)
         lines = screen_text(app)
         assert all(line.isascii() for line in lines)
         assert lines[0].startswith("+- draw 28x28 -")
@@ -447,12 +430,12 @@ def test_ascii_panel_is_pure_ascii(size: tuple[int, int]) -> None:
     drive(app, body, size=size)  # type: ignore[arg-type]
 
 
-def test_panel_survives_tiny_sizes() -> None:
+def test_panel_survives_tiny_sizes(untrained_net: Replayed) -> None:
     app = PanelApp(pane_height=4)
 
     async def body(pilot: Pilot[object]) -> None:
         await draw_seven(pilot)
-        await answer(pilot)
+        await answer(pilot, untrained_net)
         await pilot.resize_terminal(20, 6)
         await pilot.pause()
         assert len(screen_text(app)) == 6
@@ -461,18 +444,24 @@ def test_panel_survives_tiny_sizes() -> None:
 
 
 # -- snapshots -------------------------------------------------------------------------------
-async def seven_answered(pilot: Pilot[object]) -> None:
-    await draw_seven(pilot)
-    await answer(pilot)
+def seven_answered(net: Replayed) -> Callable[[Pilot[object]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await draw_seven(pilot)
+        await answer(pilot, net)
+
+    return run_before
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
-def test_snapshot_seven(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
-    assert snap_compare(PanelApp(), terminal_size=size, run_before=seven_answered)
+def test_snapshot_seven(
+    snap_compare: SnapCompare, untrained_net: Replayed, size: tuple[int, int]
+) -> None:
+    assert snap_compare(PanelApp(), terminal_size=size, run_before=seven_answered(untrained_net))
 
 
-def test_snapshot_seven_ascii(snap_compare: SnapCompare) -> None:
-    assert snap_compare(PanelApp(ascii=True), terminal_size=(80, 24), run_before=seven_answered)
+def test_snapshot_seven_ascii(snap_compare: SnapCompare, untrained_net: Replayed) -> None:
+    app = PanelApp(ascii=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=seven_answered(untrained_net))
 
 
 def test_snapshot_before_drawing(snap_compare: SnapCompare) -> None:

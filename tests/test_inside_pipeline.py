@@ -27,11 +27,12 @@ from cnn_tui.render import ASCII, UNICODE, Glyphs, Heatmap, TileGrid
 from cnn_tui.render.stage_fit import plan
 from cnn_tui.runview import RunView
 from cnn_tui.tui.glyphs_app import GlyphsApp
-from cnn_tui.tui.replay import Recording, final_view
+from cnn_tui.tui.replay import final_view
 from cnn_tui.tui.widgets.base import ViewWidget
 from cnn_tui.tui.widgets.filters import FilterView
 from cnn_tui.tui.widgets.pipeline import ROWS, PipelineView, shape_text, stage_rows
 from tests.helpers import drive
+from tests.recordings import Replayed
 
 SnapCompare = Callable[..., bool]
 CHROME = 6  # lines the Inside screen keeps for itself: status, tabs (3), pane border, footer
@@ -40,7 +41,7 @@ CAPTIONS = [f"{name} {shape_text(STAGES[name][1])}" for name in ORDER]
 
 
 @pytest.fixture(scope="session")
-def events(inside_demo: Recording) -> list[Event]:
+def events(inside_demo: Replayed) -> list[Event]:
     return inside_demo.events
 
 

@@ -16,13 +16,14 @@ from textual.widgets import Static, TabbedContent
 
 from cnn_tui.render import ASCII
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.replay import Recording, replay, settle
+from cnn_tui.tui.replay import replay, settle
 from cnn_tui.tui.screens.gallery import GalleryScreen
 from cnn_tui.tui.screens.help import HelpScreen
 from cnn_tui.tui.widgets.base import GlyphWidget
 from cnn_tui.tui.widgets.charts import CurvesChart
 from cnn_tui.tui.widgets.tab_strip import TabStrip
 from tests.helpers import drive, wait_until
+from tests.recordings import Replayed
 
 
 def shown_text(widget: Widget) -> list[str]:
@@ -64,7 +65,7 @@ def not_ascii(app: CnnTuiApp) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
-def test_every_view_writes_ascii(inside_demo: Recording, size: tuple[int, int]) -> None:
+def test_every_view_writes_ascii(inside_demo: Replayed, size: tuple[int, int]) -> None:
     app = CnnTuiApp(replay(inside_demo.events, inside_demo.answer), glyphs=ASCII)
     seen: dict[str, dict[str, set[str]]] = {}
 

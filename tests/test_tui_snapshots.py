@@ -1,8 +1,10 @@
 """Snapshots of the monitor in states the test arranges from a recorded run.
 
-The run is real (the packaged sample, seed 1, CPU, one thread) and recorded with a step
-clock, then replayed into the app, so every figure on screen is the same on every machine.
-Update with ``pytest --snapshot-update`` and look at the SVGs before committing them.
+The run is real (the packaged sample, seed 1, CPU, one thread), recorded with a step clock
+and committed (``tests/fixtures/dashboard-demo.rec.gz``), then replayed into the app as is,
+so every figure on screen is the same on every machine. Update with ``pytest
+--snapshot-update`` (after ``--update-recordings`` if the run itself should change) and look
+at the SVGs before committing them.
 """
 
 from __future__ import annotations
@@ -13,26 +15,20 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from cnn_tui.config import HyperParams
-from cnn_tui.data import LoadedData
 from cnn_tui.engine.events import BatchLogged, Event, RunState, StateChanged
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.replay import record, replay, settle
+from cnn_tui.tui.replay import replay, settle
 from cnn_tui.tui.screens.hparams_dialog import HParamsDialog
 from tests.helpers import wait_until
+from tests.recordings import Replayed
 
 SnapCompare = Callable[..., bool]
 
 
 @pytest.fixture(scope="session")
-def demo_events(sample_data: LoadedData) -> list[Event]:
+def demo_events(dashboard_demo: Replayed) -> list[Event]:
     """Into epoch 2 of the tutorial's run on the sample, with lr raised after epoch 1."""
-    return record(
-        sample_data,
-        stop_at=(2, 60),
-        hparams=HyperParams(log_interval=5),
-        changes={(2, 0): {"lr": 0.02}},
-    ).events
+    return dashboard_demo.events
 
 
 def demo_app(events: list[Event]) -> CnnTuiApp:
