@@ -30,6 +30,7 @@ from cnn_tui.engine.events import (
     EpochTested,
     Event,
     Failed,
+    HealthSampled,
     HistoryRestored,
     HParamsChanged,
     Notice,
@@ -125,8 +126,8 @@ class HeadlessPrinter:
                 self.finished = event.state is RunState.DONE or (
                     self.finished and event.state is RunState.STOPPED
                 )
-            case SamplesPredicted() | ProbeTaken():
-                pass  # pictures
+            case SamplesPredicted() | ProbeTaken() | HealthSampled():
+                pass  # pictures, and figures for the Health pane (alerts come as notices)
             case _:
                 assert_never(event)
 

@@ -32,6 +32,7 @@ from cnn_tui.engine.events import (
     EpochTested,
     Event,
     Failed,
+    HealthSampled,
     HistoryRestored,
     HParamsChanged,
     Notice,
@@ -41,6 +42,7 @@ from cnn_tui.engine.events import (
     SamplesPredicted,
     StateChanged,
 )
+from cnn_tui.health_history import HealthHistory
 from cnn_tui.phrases import test_when
 
 
@@ -104,6 +106,7 @@ class Part(Enum):
     PROBE = "the test digit's probe"
     DRAWN = "the drawn digit's probe"
     TEST = "the last test pass"
+    HEALTH = "every layer's health"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ class RunView:
     hparams_version: int = 0
     at_once_version: int = 0  # what should show without waiting: a state, a digit chosen
     connected: bool = True  # False once an attached monitor lost its run
+    health: HealthHistory = field(default_factory=HealthHistory)
+    health_version: int = 0
     _rate_window: deque[tuple[int, float]] = field(
         default_factory=lambda: deque(maxlen=RATE_WINDOW)
     )
@@ -198,6 +203,8 @@ class RunView:
                 return self.drawn_version
             case Part.TEST:
                 return self.test_version
+            case Part.HEALTH:
+                return self.health_version
             case _:
                 assert_never(part)
 
@@ -245,6 +252,9 @@ class RunView:
                 self._say(event.level, event.message)
             case Failed():
                 self._say("error", f"training failed: {event.message}")
+            case HealthSampled():
+                self.health.add(event)
+                self.health_version += 1
             case _:
                 assert_never(event)
 
