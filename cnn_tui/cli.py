@@ -106,10 +106,19 @@ def _default(name: str) -> Any:
 
 
 def build_export_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="cnn-tui export", description="Write a run's metrics as CSV files.")
+    parser = Parser(
+        prog="cnn-tui export",
+        description="Write a run's metrics as CSV files, or as TensorBoard event files.",
+    )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--csv", action="store_true", help="CSV (the only format, the default)")
-    parser.add_argument("--out", type=Path, help="folder for the files (default: RUN_DIR)")
+    parser.add_argument("--csv", action="store_true", help="CSV files (the default)")
+    parser.add_argument("--out", type=Path, help="folder for the CSV files (default: RUN_DIR)")
+    parser.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        help="TensorBoard event files in DIR (needs: pip install 'cnn-tui[tensorboard]')",
+    )
     return parser
 
 
@@ -165,7 +174,7 @@ EPILOG = """more:
   cnn-tui stop RUN               stop a run (it saves a checkpoint)
   cnn-tui serve [RUN]            the monitor in a browser (token-protected, 127.0.0.1)
   cnn-tui compare RUN RUN...     what differs between runs, and how they did (--csv)
-  cnn-tui export RUN_DIR --csv   a run's metrics as CSV files"""
+  cnn-tui export RUN_DIR --csv   a run's metrics as CSV files (--tensorboard DIR: event files)"""
 
 
 def _subcommand(name: str, argv: list[str]) -> int:
@@ -204,14 +213,21 @@ def _signals_interrupt() -> Iterator[None]:
 
 def _export(args: argparse.Namespace) -> int:
     from cnn_tui.engine.export import RunLogError, export_csv
+    from cnn_tui.engine.tensorboard import export_tensorboard, writer_class
 
     try:
-        exported = export_csv(args.run_dir, args.out)
+        if args.tensorboard is not None:
+            writer_class()  # a missing extra is said before anything is written
+        done = []
+        if args.csv or args.tensorboard is None:
+            done.append(export_csv(args.run_dir, args.out))
+        if args.tensorboard is not None:
+            done.append(export_tensorboard(args.run_dir, args.tensorboard))
     except RunLogError as err:
         raise UsageError(str(err)) from None
-    for note in exported.notes:
+    for note in dict.fromkeys(note for exported in done for note in exported.notes):
         print(f"cnn-tui: note: {note}", file=sys.stderr)
-    for path in exported.paths:
+    for path in (path for exported in done for path in exported.paths):
         print(path)
     return 0
 

@@ -31,6 +31,7 @@ from cnn_tui.engine.events import (
     Event,
     Failed,
     Forked,
+    HealthSampled,
     HistoryRestored,
     HParamsChanged,
     Notice,
@@ -131,8 +132,8 @@ class HeadlessPrinter:
                 self.finished = event.state is RunState.DONE or (
                     self.finished and event.state is RunState.STOPPED
                 )
-            case SamplesPredicted() | ProbeTaken():
-                pass  # pictures
+            case SamplesPredicted() | ProbeTaken() | HealthSampled():
+                pass  # pictures, and figures for the Health pane (alerts come as notices)
             case _:
                 assert_never(event)
 

@@ -34,6 +34,7 @@ from cnn_tui.engine.events import (
     Event,
     Failed,
     Forked,
+    HealthSampled,
     HistoryRestored,
     HParamsChanged,
     Notice,
@@ -43,6 +44,7 @@ from cnn_tui.engine.events import (
     SamplesPredicted,
     StateChanged,
 )
+from cnn_tui.health_history import HealthHistory
 from cnn_tui.phrases import test_when
 
 
@@ -132,6 +134,7 @@ class Part(Enum):
     DRAWN = "the drawn digit's probe"
     TEST = "the last test pass"
     OVERLAYS = "other runs' curves, to compare"
+    HEALTH = "every layer's health"
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,8 @@ class RunView:
     connected: bool = True  # False once an attached monitor lost its run
     overlays: tuple[Overlay, ...] = ()  # this monitor's choice: never sent by the run
     overlays_version: int = 0
+    health: HealthHistory = field(default_factory=HealthHistory)
+    health_version: int = 0
     _rate_window: deque[tuple[int, float]] = field(
         default_factory=lambda: deque(maxlen=RATE_WINDOW)
     )
@@ -244,6 +249,8 @@ class RunView:
                 return self.test_version
             case Part.OVERLAYS:
                 return self.overlays_version
+            case Part.HEALTH:
+                return self.health_version
             case _:
                 assert_never(part)
 
@@ -293,6 +300,9 @@ class RunView:
                 self._say("info", f"@{event.examples_seen:,} forked into {event.run_dir}")
             case Failed():
                 self._say("error", f"training failed: {event.message}")
+            case HealthSampled():
+                self.health.add(event)
+                self.health_version += 1
             case _:
                 assert_never(event)
 

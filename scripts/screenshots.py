@@ -73,6 +73,8 @@ SHOTS: dict[str, tuple[tuple[int, int], Step | None, bool]] = {
     "inside-pipeline-80x24": ((80, 24), keys("i", "1"), False),
     "inside-draw-80x24": ((80, 24), draw_a_seven, False),
     "inside-no-color": ((120, 40), keys("i", "2"), True),
+    "inside-health": ((120, 40), keys("i", "5"), False),
+    "inside-health-80x24": ((80, 24), keys("i", "5"), False),
 }
 
 

@@ -26,7 +26,7 @@ from cnn_tui.data import LoadedData
 from cnn_tui.engine.export import RunLogError, export_csv
 from tests.helpers import Recorder, open_test_run
 
-CSVS = ["train.csv", "test.csv", "confusion.csv", "mistakes.csv"]
+CSVS = ["train.csv", "test.csv", "confusion.csv", "mistakes.csv", "health.csv"]
 
 
 class Lines(list[bytes]):
@@ -250,6 +250,7 @@ def log_lines(draw: st.DrawFn, real: list[bytes]) -> bytes:
         if kind == "metrics":  # the lines export reads: a field of one, at any depth
             metrics = [i for i, line in enumerate(lines) if b'"event": "Epoch' in line]
             metrics += [i for i, line in enumerate(lines) if b'"event": "Batch' in line][:2]
+            metrics += [i for i, line in enumerate(lines) if b'"event": "Health' in line][:2]
             at, kind = (draw(st.sampled_from(metrics)), "field") if metrics else (at, "drop")
         if kind == "bytes":
             lines.insert(at, draw(st.binary(max_size=60)))

@@ -215,6 +215,33 @@ class Notice:
     level: str = "info"  # "info" or "warning"
 
 
+@dataclass(frozen=True, slots=True)
+class LayerHealth:
+    """One layer's figures at a logging batch, from its weight tensor (biases left out)."""
+
+    layer: str  # "conv1", "conv2", "fc1", "fc2"
+    weight_norm: float  # ‖w‖ (L2, the whole tensor) after the step
+    grad_norm: float  # ‖∂loss/∂w‖ of the batch just applied
+    update_ratio: float  # ‖w_after − w_before‖ / ‖w_before‖: the optimizer's real step
+    # The share of the layer's ReLU units (channels of a conv layer) whose output is zero
+    # for every digit of the probe batch, in eval mode; None: no ReLU (fc2), or not measured
+    # at this sample (see engine/health.py for the cadence).
+    dead_relu: float | None
+    hist_low: float  # the histogram spans [hist_low, hist_high]: the weights' min and max
+    hist_high: float
+    histogram: tuple[int, ...]  # counts of the weights in equal bins over that span
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSampled:
+    """Every layer's health right after a logging batch's optimizer step."""
+
+    epoch: int
+    batch_index: int
+    examples_seen: int  # as in BatchLogged: the tutorial's train_counter before this batch
+    layers: tuple[LayerHealth, ...]
+
+
 Event = (
     RunStarted
     | HistoryRestored
@@ -230,6 +257,7 @@ Event = (
     | Forked
     | Failed
     | Notice
+    | HealthSampled
 )
 Sink = Callable[[Event], None]
 

@@ -1,13 +1,15 @@
 """Reading a run's ``events.jsonl`` back, checked, and exporting it as CSV tables.
 
 ``export_csv`` writes ``train.csv`` (training loss), ``test.csv`` (each test pass),
-``confusion.csv`` (the last test pass, true by predicted class) and ``mistakes.csv`` (the
-digits that pass got wrong). The whole log is read and every field the tables use is
-checked before the first file is written, and each file is written to a temporary name and
-renamed, so a bad log or a failed write never leaves a half-written table. Any problem is
-one :class:`RunLogError` line naming the file (and line) and what to do. A last line
-without its newline that is not whole JSON was cut short by a crash: it is skipped, with a
-note, since everything before it is good.
+``confusion.csv`` (the last test pass, true by predicted class), ``mistakes.csv`` (the
+digits that pass got wrong) and ``health.csv`` (every layer's health at logging batches,
+for runs that measured it). :func:`read_metrics` is the checked reading they come from,
+which the TensorBoard export (:mod:`cnn_tui.engine.tensorboard`) shares. The whole log is
+read and every field the tables use is checked before the first file is written, and each
+file is written to a temporary name and renamed, so a bad log or a failed write never
+leaves a half-written table. Any problem is one :class:`RunLogError` line naming the file
+(and line) and what to do. A last line without its newline that is not whole JSON was cut
+short by a crash: it is skipped, with a note, since everything before it is good.
 """
 
 from __future__ import annotations
@@ -94,31 +96,73 @@ def _note_torn(notes: list[str] | None, path: Path, number: int) -> None:
         notes.append(f"skipped line {number} of {path}: cut short by a crash while writing it")
 
 
-def export_csv(run_dir: Path, out_dir: Path | None = None) -> Exported:
-    """Write train.csv, test.csv, confusion.csv and mistakes.csv; return their paths."""
-    exported = Exported()
-    records = read_events(run_dir, exported.notes)
+@dataclass(frozen=True)
+class Histogram:
+    """One layer's weights at a health sample: counts in equal bins over [low, high]."""
+
+    examples_seen: int
+    layer: str
+    low: float
+    high: float
+    counts: list[int]
+    sum_squares: float  # ‖w‖²
+
+
+@dataclass
+class Metrics:
+    """What a run's log says, checked: the rows of each table, oldest first."""
+
+    train: list[list[Any]]  # epoch, batch, examples_seen, loss, train_accuracy ("": unknown)
+    tests: list[Record]  # "row": test.csv's, "matrix": the confusion, "miss": the mistakes
+    health: list[list[Any]]  # HEALTH_HEADER's; dead_relu "" where not measured (or no ReLU)
+    histograms: list[Histogram]
+
+
+TRAIN_HEADER = ["epoch", "batch", "examples_seen", "loss", "train_accuracy"]
+TEST_HEADER = ["epoch", "examples_seen", "avg_loss", "correct", "total", "accuracy"]
+HEALTH_HEADER = ["examples_seen", "layer", "weight_norm", "grad_norm", "update_ratio", "dead_relu"]
+
+
+def read_metrics(run_dir: Path, notes: list[str] | None = None) -> Metrics:
+    """Every metric of ``run_dir``'s log, checked; a resumed run's repeated points: last wins."""
     path = run_dir / EVENTS_NAME
     train: dict[int, list[Any]] = {}
     tests: dict[int, Record] = {}
-    for number, record in records:
+    health: dict[int, tuple[list[list[Any]], list[Histogram]]] = {}
+    for number, record in read_events(run_dir, notes):
         at = _At(path, number, record)
         if record["event"] == "BatchLogged":
             row = _train_row(at)
             train[row[2]] = row  # a resumed run repeats a few: last wins
         elif record["event"] == "EpochTested":
             tests[at.count("epoch")] = _test_record(at)
+        elif record["event"] == "HealthSampled":
+            health[at.count("examples_seen")] = _health_rows(at)
+    samples = [health[seen] for seen in sorted(health)]
+    return Metrics(
+        train=[row for _, row in sorted(train.items())],
+        tests=[t for _, t in sorted(tests.items())],
+        health=[row for rows, _ in samples for row in rows],
+        histograms=[h for _, hists in samples for h in hists],
+    )
+
+
+def export_csv(run_dir: Path, out_dir: Path | None = None) -> Exported:
+    """Write train.csv, test.csv, confusion.csv, mistakes.csv and health.csv (each when the
+    log has its data; the first two always); return their paths."""
+    exported = Exported()
+    metrics = read_metrics(run_dir, exported.notes)
     tables: list[tuple[str, list[str], list[list[Any]]]] = [
-        ("train.csv", ["epoch", "batch", "examples_seen", "loss", "train_accuracy"], []),
-        ("test.csv", ["epoch", "examples_seen", "avg_loss", "correct", "total", "accuracy"], []),
+        ("train.csv", TRAIN_HEADER, metrics.train),
+        ("test.csv", TEST_HEADER, [t["row"] for t in metrics.tests]),
     ]
-    tables[0][2].extend(row for _, row in sorted(train.items()))
-    tables[1][2].extend(t["row"] for _, t in sorted(tests.items()))
-    if tests:
-        last = tests[max(tests)]
+    if metrics.tests:
+        last = metrics.tests[-1]
         header = ["true\\predicted", *map(str, range(CLASSES))]
         tables.append(("confusion.csv", header, [[k, *r] for k, r in enumerate(last["matrix"])]))
         tables.append(("mistakes.csv", ["index", "label", "predicted", "confidence"], last["miss"]))
+    if metrics.health:
+        tables.append(("health.csv", HEALTH_HEADER, metrics.health))
     out = _out_dir(out_dir, run_dir)
     exported.paths = [_write(out / name, header, rows) for name, header, rows in tables]
     return exported
@@ -131,7 +175,7 @@ class _At:
         self.path, self.line, self.record = path, number, record
 
     def fail(self, what: str) -> RunLogError:
-        event = self.record["event"]  # BatchLogged or EpochTested: only those are checked
+        event = self.record["event"]  # BatchLogged, EpochTested, HealthSampled: the checked
         return RunLogError(f"{self.path} line {self.line} ({event}): {what}: {DAMAGED}")
 
     def count(self, name: str, low: int = 0) -> int:
@@ -196,6 +240,40 @@ def _test_record(at: _At) -> Record:
 
 
 _MISTAKE = ("index", "label", "predicted")
+
+
+def _health_rows(at: _At) -> tuple[list[list[Any]], list[Histogram]]:
+    seen = at.count("examples_seen")
+    layers = at.record.get("layers", _MISSING)
+    if not isinstance(layers, list):
+        raise at.fail(f"layers is {_show(layers)}, expected a list")
+    rows: list[list[Any]] = []
+    histograms: list[Histogram] = []
+    for n, layer in enumerate(layers):
+        where = f"layers[{n}]"
+        if not isinstance(layer, dict):
+            raise at.fail(f"{where} is {_show(layer)}, expected an object")
+        name = layer.get("layer", _MISSING)
+        if not isinstance(name, str) or not name:
+            raise at.fail(f"{where}.layer is {_show(name)}, expected a name")
+        figures = [at.real(layer.get(k, _MISSING), f"{where}.{k}") for k in _FIGURES]
+        dead = layer.get("dead_relu", _MISSING)
+        rows.append(
+            [seen, name, *figures, "" if dead is None else at.real(dead, f"{where}.dead_relu")]
+        )
+        low, high = (at.real(layer.get(k, _MISSING), f"{where}.{k}") for k in _SPAN)
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            raise at.fail(f"{where}'s span is [{low}, {high}], expected finite low <= high")
+        counts = layer.get("histogram", _MISSING)
+        if not isinstance(counts, list) or not counts:
+            raise at.fail(f"{where}.histogram is {_show(counts)}, expected a list of counts")
+        whole = [at.whole(c, f"{where}.histogram[{k}]") for k, c in enumerate(counts)]
+        histograms.append(Histogram(seen, name, low, high, whole, figures[0] ** 2))
+    return rows, histograms
+
+
+_FIGURES = ("weight_norm", "grad_norm", "update_ratio")
+_SPAN = ("hist_low", "hist_high")
 
 
 def _out_dir(out_dir: Path | None, run_dir: Path) -> Path:

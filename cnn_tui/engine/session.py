@@ -94,6 +94,7 @@ def open_run(
     clock: Callable[[], float] = time.perf_counter,
     write_files: bool = True,
     threads: int | None = None,
+    health: bool = True,
 ) -> Run:
     """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``.
 
@@ -149,6 +150,7 @@ def open_run(
         progress=progress,
         visual_every=visual_every,
         clock=clock,
+        health=health,
     )
     started = RunStarted(
         dataset=data.spec.name,

@@ -53,6 +53,7 @@ from cnn_tui.engine.events import (
     StateChanged,
 )
 from cnn_tui.engine.fork import fork
+from cnn_tui.engine.health import HealthMonitor
 from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.model import Net
 
@@ -77,6 +78,7 @@ class Trainer:
         progress: Progress | None,
         visual_every: int,
         clock: Clock,
+        health: bool = True,
     ) -> None:
         self.data = data
         self.net = net
@@ -98,6 +100,8 @@ class Trainer:
         self._order: tuple[int, torch.Tensor] | None = None
         self.sample_indices = inference.sample_indices(len(data.test), seed)
         self.viewer_probes: dict[int, int] = {}  # viewer id -> the test digit it chose
+        # every layer's health at logging batches (engine/health.py); None: not measured
+        self.health = HealthMonitor(net, data.test, seed) if health else None
 
     # -- the run --------------------------------------------------------------------------
     def run(self, *, linger: bool = False) -> RunState:
@@ -186,11 +190,14 @@ class Trainer:
                 self._on_diverged(loss_value)
                 continue
             loss.backward()  # type: ignore[no-untyped-call]
+            logging = p.batch_index % self.hparams.log_interval == 0 or self._stepping
+            if logging and self.health is not None:
+                self.health.before_step()  # the update ratio measures the real step
             self.optimizer.step()
             p.train_correct += int((output.argmax(1) == y).sum())
             p.train_seen += len(y)
             p.train_seconds += self.clock() - began
-            if p.batch_index % self.hparams.log_interval == 0 or self._stepping:
+            if logging:
                 self._log_batch(start, size, loss_value)
             if self.visual_every and p.batch_index % self.visual_every == 0:
                 self._emit_visuals()
@@ -226,6 +233,9 @@ class Trainer:
                 stepped=self._stepping,
             )
         )
+        if self.health is not None:
+            for event in self.health.sample(p.epoch, p.batch_index, seen):
+                self.sink(event)
 
     def _on_diverged(self, loss: float, phase: str = "train") -> None:
         p = self.progress

@@ -39,6 +39,7 @@ class Glyphs:
     no_count: str  # an empty cell of the confusion matrix
     line: str  # a chart's line, in its title
     point: str  # a chart's test points: the title's and plotext's marker
+    spark: str  # a sparkline's levels, lowest first
 
     def style(self, style: StyleType) -> StyleType:
         """``style``, or no style at all in ASCII."""
@@ -88,6 +89,7 @@ UNICODE = Glyphs(
     no_count="·",
     line="─",
     point="●",
+    spark="▁▂▃▄▅▆▇█",
 )
 ASCII = Glyphs(
     ascii=True,
@@ -109,6 +111,7 @@ ASCII = Glyphs(
     no_count=".",
     line="-",
     point="x",
+    spark="_.-=+*#@",
 )
 
 

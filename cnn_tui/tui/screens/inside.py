@@ -1,8 +1,9 @@
 """The second screen: inside the CNN, the tutorial's five steps on the network being trained.
 
-Four panes behind keys 1–4: the pipeline (every stage for the probe digit), the learned
+Five panes behind keys 1–5: the pipeline (every stage for the probe digit), the learned
 filters, the confusion matrix of the last test pass (Enter on a cell opens its mistakes),
-and a canvas to draw a digit on. Every number comes from the engine's events (probes, test
+a canvas to draw a digit on, and every layer's health (norms, update ratio, dead units,
+weights over the run). Every number comes from the engine's events (probes, test
 passes); a drawn digit goes to the app, which sends it to the engine, which probes it between
 training steps and answers with an event, so this screen never runs the model itself. Only
 the visible pane renders, so opening it costs training little (see
@@ -23,11 +24,18 @@ from cnn_tui.tui.widgets.canvas import DigitCanvas
 from cnn_tui.tui.widgets.confusion import ConfusionMatrix
 from cnn_tui.tui.widgets.drawn import DrawPanel
 from cnn_tui.tui.widgets.filters import FilterView
+from cnn_tui.tui.widgets.health import HealthPane
 from cnn_tui.tui.widgets.pipeline import PipelineView
 from cnn_tui.tui.widgets.status import StatusLine
 
-PANES = {"pipeline": "Pipeline", "filters": "Filters", "confusion": "Confusion", "draw": "Draw"}
-PANES_HELP = "pipeline / filters / confusion / draw"
+PANES = {
+    "pipeline": "Pipeline",
+    "filters": "Filters",
+    "confusion": "Confusion",
+    "draw": "Draw",
+    "health": "Health",
+}
+PANES_HELP = "pipeline / filters / confusion / draw / health"
 
 
 def pane_bindings() -> list[BindingType]:
@@ -59,6 +67,8 @@ class InsideScreen(ViewScreen):
                 yield ConfusionMatrix(id="confusion-matrix")
             with TabPane(f"4 {PANES['draw']}", id="draw"):
                 yield DrawPanel(id="draw-panel")
+            with TabPane(f"5 {PANES['health']}", id="health"):
+                yield HealthPane(id="health-pane")
         # the panes' own keys need the room at 80 columns; ctrl+p still works (and ? says so)
         yield Footer(compact=True, show_command_palette=False)
 
