@@ -39,6 +39,7 @@ from cnn_tui.engine.events import (
     SamplesPredicted,
     Sink,
     StateChanged,
+    SystemSampled,
 )
 from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.engine.session import Run
@@ -92,7 +93,10 @@ class HeadlessPrinter:
             case RunStarted():
                 self.first_seen = event.examples_seen
                 self._say(f"Data: {event.dataset}, {event.source_detail}")
-                self._say(f"Device: {event.device} · run directory: {event.run_dir}")
+                device = event.device
+                if event.world_size > 1:
+                    device += f", {event.world_size} processes (DDP, {event.backend})"
+                self._say(f"Device: {device} · run directory: {event.run_dir}")
                 if event.resumed_from:
                     self._say(
                         f"Resumed from {event.resumed_from} at epoch {event.epoch} "
@@ -125,8 +129,8 @@ class HeadlessPrinter:
                 self.finished = event.state is RunState.DONE or (
                     self.finished and event.state is RunState.STOPPED
                 )
-            case SamplesPredicted() | ProbeTaken():
-                pass  # pictures
+            case SamplesPredicted() | ProbeTaken() | SystemSampled():
+                pass  # pictures, and the processes' samples
             case _:
                 assert_never(event)
 

@@ -40,6 +40,7 @@ from cnn_tui.engine.events import (
     RunState,
     SamplesPredicted,
     StateChanged,
+    SystemSampled,
 )
 from cnn_tui.phrases import test_when
 
@@ -104,6 +105,7 @@ class Part(Enum):
     PROBE = "the test digit's probe"
     DRAWN = "the drawn digit's probe"
     TEST = "the last test pass"
+    SYSTEM = "the processes, their ranks and GPUs"
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class RunView:
     samples: SamplesPredicted | None = None
     probe: ProbeTaken | None = None
     drawn_probe: ProbeTaken | None = None
+    system: SystemSampled | None = None  # the processes (each rank) and their GPUs
     log: deque[LogLine] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     log_version: int = 0
     status_version: int = 0
@@ -139,6 +142,7 @@ class RunView:
     drawn_version: int = 0  # the drawn digit's probe
     test_version: int = 0  # a test pass arrived (confusion matrix, mistakes)
     hparams_version: int = 0
+    system_version: int = 0
     at_once_version: int = 0  # what should show without waiting: a state, a digit chosen
     connected: bool = True  # False once an attached monitor lost its run
     _rate_window: deque[tuple[int, float]] = field(
@@ -160,6 +164,11 @@ class RunView:
             return None
         total = self.hparams.epochs * self.epoch_size
         return max(0, total - self.examples_seen) / rate
+
+    @property
+    def world_size(self) -> int:
+        """Processes training together: the ranks of a torchrun job, or 1."""
+        return self.started.world_size if self.started is not None else 1
 
     @property
     def test_images(self) -> torch.Tensor | None:
@@ -198,6 +207,8 @@ class RunView:
                 return self.drawn_version
             case Part.TEST:
                 return self.test_version
+            case Part.SYSTEM:
+                return self.system_version
             case _:
                 assert_never(part)
 
@@ -245,6 +256,9 @@ class RunView:
                 self._say(event.level, event.message)
             case Failed():
                 self._say("error", f"training failed: {event.message}")
+            case SystemSampled():
+                self.system = event
+                self.system_version += 1
             case _:
                 assert_never(event)
 
