@@ -18,6 +18,7 @@ Nothing here imports torch until a job runs: the checks are for the command line
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -126,6 +127,9 @@ def run_job(args: Sequence[str]) -> int:
             os.environ.pop("LOGLEVEL", None)
         else:
             os.environ["LOGLEVEL"] = level
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.startswith("torch.distributed.elastic"):  # "Sending process 7 closing signal"
+            logging.getLogger(name).setLevel(logging.ERROR)
     try:
         torchrun_main(list(args))
     except SignalException as stop:
