@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from cnn_tui.engine.session import Run
 
 INTERVAL_S = 1.0
+COLLECT_AFTER_S = 0.25  # rank 0 reads the ranks' rows this long after they took them
 Where = Callable[[], tuple[int, int]]  # (epoch, batch index) of the training thread
 
 
@@ -139,15 +141,23 @@ class Sampler:
             self._thread.join(5)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        """Sample at whole multiples of the interval, so that the ranks' rows are taken at
+        the same moment; rank 0 reads them all a little later."""
+        while True:
+            now = self.wall()
+            if self._stop.wait(math.floor(now / self.interval + 1) * self.interval - now):
+                return
             try:
                 self.sample()
+                if self.board is not None and self.world.rank == 0 and self.world.size > 1:
+                    if self._stop.wait(COLLECT_AFTER_S):
+                        return
+                    self.share()
             except Exception:  # a sample is worth nothing next to the run: skip it
                 continue
 
     def sample(self) -> None:
-        """Take this process's row; publish it (one process) or post it (a rank), and, on
-        rank 0 of a job, publish every rank's."""
+        """Take this process's row: publish it (one process) or post it (a rank)."""
         row = self.own()
         world = self.world
         if world.size == 1 or self.board is None:
@@ -155,7 +165,10 @@ class Sampler:
                 self.publish(SystemSampled((row,)))
             return
         self.board.set(f"sys/{world.rank}", json.dumps({**asdict(row), "wall": self.wall()}))
-        if world.rank == 0 and self.publish is not None:
+
+    def share(self) -> None:
+        """Rank 0: publish every rank's latest row."""
+        if self.publish is not None:
             self.publish(SystemSampled(self.collect()))
 
     def own(self) -> RankSample:

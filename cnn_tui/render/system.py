@@ -16,7 +16,7 @@ from cnn_tui.engine.events import RankSample, SystemSampled
 from cnn_tui.render.glyphs import UNICODE, Glyphs
 
 LATE_S = 3.0
-SLOW_RATIO = 1.25
+SLOW_RATIO = 1.5
 NA = "n/a"
 
 
