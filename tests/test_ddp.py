@@ -190,3 +190,30 @@ def test_a_batch_that_does_not_split_is_refused(capsys: pytest.CaptureFixture[st
         "cnn-tui: error: --batch-size 63 does not split over 2 processes: the global batch "
         "is shared by the ranks, so use a multiple of 2"
     ]
+
+
+def test_the_job_command_is_torchrun_without_our_nproc() -> None:
+    from cnn_tui.torchrun import job_command, without_nproc
+
+    argv = ["--nproc", "2", "--epochs", "3", "--npro=2", "--np", "2", "--lr", "0.1"]
+    assert without_nproc(argv) == ["--epochs", "3", "--lr", "0.1"]
+    command = job_command(["--nproc", "4", "--headless"], 4)
+    assert command[1:] == [
+        "-m",
+        "cnn_tui.torchrun",
+        "--standalone",  # a free port for every job: two jobs on one box never collide
+        "--nproc-per-node",
+        "4",
+        "-m",
+        "cnn_tui",
+        "--headless",
+    ]
+
+
+def test_torchrun_ranks_are_read_from_the_environment() -> None:
+    from cnn_tui.engine.ddp.launch import from_env
+
+    job = {"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"}
+    assert from_env(job) == Launch(1, 4, 1, 2)
+    assert from_env({"RANK": "0", "WORLD_SIZE": "1"}) is None  # alone: a plain run
+    assert from_env({}) is None

@@ -80,7 +80,15 @@ class Distributed(World):
 
     def wrap(self, net: nn.Module) -> nn.Module:
         """DDP's wrapper; building it broadcasts rank 0's weights to every rank (the
-        tutorial's Net has no buffers to keep in step)."""
+        tutorial's Net has no buffers to keep in step).
+
+        Every rank starts from the same random state (the seed, or the checkpoint's), which
+        would give every rank's share the same dropout masks: the ranks other than 0 draw a
+        seed from it and add their rank. Rank 0 keeps the stream a checkpoint saves.
+        """
+        if self.rank:
+            base = int(torch.randint(0, 2**62, (1,)).item())
+            torch.manual_seed(base + self.rank)
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(net, device_ids=ids)
 
