@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import signal
 import sys
 import threading
@@ -22,9 +23,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cnn_tui import __version__
+from cnn_tui import __version__, rank
 from cnn_tui.cli_parsing import EXIT_BAD_INPUT, Parser, UsageError
 from cnn_tui.config import (
     BOUNDS,
@@ -35,6 +36,10 @@ from cnn_tui.config import (
     RunConfig,
     parse_bounded,
 )
+
+if TYPE_CHECKING:
+    from cnn_tui.engine.ddp.launch import Launch
+    from cnn_tui.engine.ddp.world import Distributed
 
 HPARAM_FLAGS = ("epochs", "batch_size", "test_batch_size", "lr", "momentum", "log_interval")
 
@@ -63,7 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{bound.help} {bound.describe()} (tutorial: {_default(name)})",
         )
     parser.add_argument("--seed", help=f"random seed {SEED_BOUND.describe()} (tutorial: 1)")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
+    parser.add_argument(
+        "--device",
+        type=_device,
+        default="auto",
+        metavar="{" + ",".join(DEVICES) + ",cuda:N}",
+        help="default: auto; cuda:N picks GPU N for a single process",
+    )
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help="train with N processes on this box: PyTorch DDP launched by torchrun (gloo on "
+        "CPU, nccl on CUDA, one GPU per rank); the global batch stays --batch-size, each "
+        "rank computing 1/N of it (tutorial: 64 = 2 x 32 with --nproc 2); default 1",
+    )
     parser.add_argument(
         "--dataset", choices=sorted(DATASET_NAMES), help="default: mnist (or the resumed run's)"
     )
@@ -97,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cnn-tui {__version__}")
     return parser
+
+
+def _device(text: str) -> str:
+    from cnn_tui.config import is_device
+
+    if not is_device(text):
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(DEVICES)} or cuda:N")
+    return text
 
 
 def _default(name: str) -> Any:
@@ -146,6 +173,11 @@ def parse_run_config(args: argparse.Namespace, resumed: Any = None) -> RunConfig
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from cnn_tui.engine.ddp.launch import from_env
+
+    launch = from_env()
+    if launch is not None and not launch.is_main:
+        return _follower_main(argv)
     try:
         if argv[:1] == ["export"]:
             return _export(build_export_parser().parse_args(argv[1:]))
@@ -163,6 +195,16 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + stop.signum
     except KeyboardInterrupt:
         print("cnn-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _follower_main(argv: list[str]) -> int:
+    """A rank other than 0 of a torchrun job: rank 0 says what is wrong with the input."""
+    try:
+        return _run(build_parser().parse_args(argv), argv)
+    except (UsageError, Interrupted) as err:
+        return 128 + err.signum if isinstance(err, Interrupted) else EXIT_BAD_INPUT
+    except KeyboardInterrupt:
         return 130
 
 
@@ -233,21 +275,51 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    headless = args.headless or not sys.stdout.isatty()
-    if args.detach:
-        return _detach([a for a in argv if a != "--detach"])
-    if not (headless or args.background):
-        return _monitor(argv, compared(args.compare))
+    from cnn_tui.engine.ddp.launch import from_env
+
+    launch = from_env()
+    if launch is None:  # a rank of a torchrun job trains: it never opens a monitor
+        nproc = _nproc(args)
+        headless = args.headless or not sys.stdout.isatty()
+        if args.detach:
+            return _detach([a for a in argv if a != "--detach"], nproc)
+        if not (headless or args.background):
+            return _monitor(argv, compared(args.compare), nproc)
+        if nproc > 1:
+            return _job_in_foreground(argv, nproc)
     with _signals_interrupt():
-        start = _prepare(args)
+        start = _prepare(args, launch)
     return start()  # the run's own signal handling from here
 
 
-def _detach(argv: list[str]) -> int:
+def _nproc(args: argparse.Namespace) -> int:
+    """``--nproc``, checked against this box before anything starts (one line if bad)."""
+    from cnn_tui.torchrun import check_nproc
+
+    nproc = 1 if args.nproc is None else args.nproc
+    batch = None if args.batch_size is None else parse_run_config(args).hparams.batch_size
+    problem = check_nproc(nproc, args.device, batch)
+    if problem:
+        raise UsageError(problem)
+    return nproc
+
+
+def _job_in_foreground(argv: list[str], nproc: int) -> int:
+    """``--headless --nproc N``: torchrun in this process's place (Ctrl-C reaches it, and it
+    passes it to the ranks); rank 0 prints the tutorial's lines here."""
+    from cnn_tui.torchrun import job_command, job_env
+
+    command = job_command(argv, nproc)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(command[0], command, job_env(nproc))
+
+
+def _detach(argv: list[str], nproc: int = 1) -> int:
     from cnn_tui.spawn import StartFailed, start_background
 
     try:
-        started = start_background(argv)
+        started = start_background(argv, nproc=nproc)
     except StartFailed as err:
         raise UsageError(str(err)) from None
     print(f"cnn-tui: run {started.id} started in the background (pid {started.pid})")
@@ -266,10 +338,11 @@ def compared(names: list[str]) -> list[Path]:
         raise UsageError(f"--compare: {err}") from None
 
 
-def _monitor(argv: list[str], compare: list[Path]) -> int:
+def _monitor(argv: list[str], compare: list[Path], nproc: int = 1) -> int:
     from cnn_tui.spawn import launch
 
-    pending = launch(argv, owner=True)  # it loads torch and the data while we load the screens
+    # it loads torch and the data while we load the screens
+    pending = launch(argv, owner=True, nproc=nproc)
     from cnn_tui.tui.launch import LaunchError, run_monitor
 
     try:
@@ -278,9 +351,10 @@ def _monitor(argv: list[str], compare: list[Path]) -> int:
         raise UsageError(str(err)) from None
 
 
-def _prepare(args: argparse.Namespace) -> Callable[[], int]:
+def _prepare(args: argparse.Namespace, launch: Launch | None = None) -> Callable[[], int]:
     """Everything before training: checkpoint, flags, run directory, data. Returns the
-    run, ready to start."""
+    run, ready to start. ``launch``: this process is a rank of a torchrun job (rank 0 hosts
+    the run; the others only train, and leave the run directory to rank 0)."""
     # torchvision (behind cnn_tui.data) takes seconds to import: not before the checks
     from cnn_tui.engine.checkpoint import CheckpointError, load_checkpoint
     from cnn_tui.engine.device import resolve_device
@@ -289,6 +363,8 @@ def _prepare(args: argparse.Namespace) -> Callable[[], int]:
     from cnn_tui.idx import DataError
     from cnn_tui.runs.lock import busy_message, is_live
 
+    hosts = launch is None or launch.is_main
+    world = None
     try:
         for claimed in (args.resume, args.run_dir):  # another live run's: no more than one line
             if claimed is not None and is_live(claimed if claimed.is_dir() else claimed.parent):
@@ -296,11 +372,19 @@ def _prepare(args: argparse.Namespace) -> Callable[[], int]:
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         config = parse_run_config(args, checkpoint)
         run_dir = resolve_run_dir(config, checkpoint, config.dataset)
-        prepare_run_dir(run_dir, create=False)  # refuse a bad one before the data loads
-        if is_live(run_dir):
-            raise UsageError(busy_message(run_dir))
+        if hosts:
+            prepare_run_dir(run_dir, create=False)  # refuse a bad one before the data loads
+            if is_live(run_dir):
+                raise UsageError(busy_message(run_dir))
         config = dataclasses.replace(config, run_dir=run_dir)
         device = resolve_device(config.device)
+        if launch is not None:
+            world = _join(args, launch, config, device.type)
+            device = world.device
+            if hosts:
+                rank.announce_run_dir(world, run_dir)
+            else:
+                rank.wait_for_data(world)
         from cnn_tui.data import load_data
 
         data = load_data(
@@ -308,13 +392,19 @@ def _prepare(args: argparse.Namespace) -> Callable[[], int]:
             device=str(device),
             data_dir=config.data_dir,
             offline=config.offline,
-            progress=_stderr_progress,
+            progress=_stderr_progress if hosts else None,
         )
-        prepare_run_dir(run_dir)
-    except (CheckpointError, DataError, RunDirError) as err:
+        if world is not None and hosts:
+            rank.data_loaded(world)
+        if hosts:
+            prepare_run_dir(run_dir)
+    except (CheckpointError, DataError, RunDirError, rank.RankError) as err:
         raise UsageError(str(err)) from None
     except ConfigError as err:
         raise UsageError(f"--{err.field.replace('_', '-')} {err.reason}") from None
+    if world is not None and not hosts:
+        job = world
+        return lambda: rank.follow(config, data, checkpoint, job, background=args.background)
     if (
         checkpoint is not None
         and checkpoint.dataset != config.dataset
@@ -331,17 +421,27 @@ def _prepare(args: argparse.Namespace) -> Callable[[], int]:
         on_hangup=args.on_hangup,
         notify=args.notify,
     )
-    return lambda: _host(config, data, checkpoint, device, options)
+    return lambda: _host(config, data, checkpoint, device, options, world)
+
+
+def _join(args: argparse.Namespace, launch: Launch, config: RunConfig, kind: str) -> Distributed:
+    """Check the settings against the job torchrun started, then join it."""
+    problem = rank.check_job(launch, args.nproc, config.hparams.batch_size, config.device)
+    if problem:
+        raise UsageError(problem)
+    return rank.join_job(launch, kind)
 
 
 def _stderr_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _host(config: RunConfig, data: Any, checkpoint: Any, device: Any, options: Any) -> int:
+def _host(
+    config: RunConfig, data: Any, checkpoint: Any, device: Any, options: Any, world: Any
+) -> int:
     from cnn_tui.host import HostError, host_run
 
     try:
-        return host_run(config, data, checkpoint, device, options)
+        return host_run(config, data, checkpoint, device, options, world=world)
     except HostError as err:
         raise UsageError(str(err)) from None

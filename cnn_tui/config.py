@@ -10,13 +10,18 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = ("auto", "cpu", "cuda", "mps")  # and cuda:N, one GPU for a single process
 # data.DATASETS holds one spec for each, in this order; named here so that parsing flags and
 # checking a checkpoint need not import torchvision.
 DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist")
-Device = Literal["auto", "cpu", "cuda", "mps"]
+Device = str  # one of DEVICES, or cuda:N
+
+
+def is_device(name: str) -> bool:
+    """A --device value: one of DEVICES, or ``cuda:N`` (GPU N of a single-process run)."""
+    return name in DEVICES or (name.startswith("cuda:") and name[5:].isdigit())
 
 
 class ConfigError(ValueError):
@@ -163,7 +168,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         parse_bounded("seed", SEED_BOUND, self.seed)
-        if self.device not in DEVICES:
+        if not is_device(self.device):
             raise ConfigError(
-                "device", f"must be one of {', '.join(DEVICES)} (got {self.device!r})"
+                "device", f"must be one of {', '.join(DEVICES)} or cuda:N (got {self.device!r})"
             )

@@ -41,6 +41,7 @@ from cnn_tui.engine.events import (
     SamplesPredicted,
     Sink,
     StateChanged,
+    SystemSampled,
 )
 from cnn_tui.engine.privatefs import WriteFailed
 from cnn_tui.engine.session import Run
@@ -94,7 +95,10 @@ class HeadlessPrinter:
             case RunStarted():
                 self.first_seen = event.examples_seen
                 self._say(f"Data: {event.dataset}, {event.source_detail}")
-                self._say(f"Device: {event.device} · run directory: {event.run_dir}")
+                device = event.device
+                if event.world_size > 1:
+                    device += f", {event.world_size} processes (DDP, {event.backend})"
+                self._say(f"Device: {device} · run directory: {event.run_dir}")
                 if event.resumed_from:
                     self._say(
                         f"Resumed from {event.resumed_from} at epoch {event.epoch} "
@@ -132,8 +136,9 @@ class HeadlessPrinter:
                 self.finished = event.state is RunState.DONE or (
                     self.finished and event.state is RunState.STOPPED
                 )
-            case SamplesPredicted() | ProbeTaken() | HealthSampled():
-                pass  # pictures, and figures for the Health pane (alerts come as notices)
+            case SamplesPredicted() | ProbeTaken() | HealthSampled() | SystemSampled():
+                pass  # pictures, figures for the Health pane (alerts come as notices), the
+                # processes' samples
             case _:
                 assert_never(event)
 

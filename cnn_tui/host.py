@@ -33,6 +33,8 @@ from cnn_tui.engine.events import Sink, Tee
 from cnn_tui.engine.privatefs import os_reason
 from cnn_tui.engine.rundir import RunDirError, resolve_run_dir
 from cnn_tui.engine.session import Run, open_run
+from cnn_tui.engine.system import Sampler, start_sampler
+from cnn_tui.engine.world import World
 from cnn_tui.headless import HeadlessPrinter, run_headless
 from cnn_tui.notify import Notifier
 from cnn_tui.runs.lock import RunBusy, RunLock
@@ -64,8 +66,11 @@ def host_run(
     checkpoint: Checkpoint | None,
     device: torch.device,
     options: HostOptions = HostOptions(),
+    *,
+    world: World | None = None,
 ) -> int:
-    """Train ``config`` as a hosted run; returns the exit status."""
+    """Train ``config`` as a hosted run; returns the exit status. ``world``: this process
+    is rank 0 of a torchrun job, and the run is the job's."""
     run_dir = resolve_run_dir(config, checkpoint, data.spec.name)
     try:
         run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -77,7 +82,7 @@ def host_run(
             f"cannot use {run_dir} as the run directory ({err}): pass --run-dir"
         ) from None
     try:
-        return _host(replace(config, run_dir=run_dir), data, checkpoint, device, options)
+        return _host(replace(config, run_dir=run_dir), data, checkpoint, device, options, world)
     finally:
         lock.release()
 
@@ -88,6 +93,7 @@ def _host(
     checkpoint: Checkpoint | None,
     device: torch.device,
     options: HostOptions,
+    world: World | None,
 ) -> int:
     run_dir = config.run_dir
     assert run_dir is not None
@@ -118,6 +124,8 @@ def _host(
         endpoint.start()
     except OSError as err:
         raise HostError(f"cannot serve {run_dir}'s control socket ({err})") from None
+    ended = False  # the run ended as every rank's did (not by an error of this process)
+    samplers: list[Sampler] = []  # what the processes cost, for the viewers
     try:
         say_ready(record, run_dir)
         if options.background:
@@ -127,7 +135,7 @@ def _host(
 
         def open_session(printer: Sink) -> Run:
             try:
-                return open_run(
+                run = open_run(
                     config,
                     data,
                     Tee([*sinks, printer]),
@@ -135,7 +143,10 @@ def _host(
                     checkpoint=checkpoint,
                     control=control,
                     visual_every=VISUAL_EVERY,
+                    world=world,
                 )
+                samplers.append(start_sampler(run, endpoint.publish))
+                return run
             except RunDirError as err:
                 raise HostError(str(err)) from None
             except OSError as err:
@@ -144,14 +155,20 @@ def _host(
                     f"{os_reason(err)}): pass --run-dir with a folder you can write"
                 ) from None
 
-        return run_headless(
+        status = run_headless(
             open_session,
             HeadlessPrinter(sys.stdout),
             linger=options.background,
             stop_on_divergence=not options.background,
         )
+        ended = True
+        return status
     finally:
+        for sampler in samplers:
+            sampler.stop()
         endpoint.close()
+        if world is not None:
+            world.close(clean=ended)
         if notifier is not None:
             notifier.finish()
 

@@ -43,6 +43,7 @@ from cnn_tui.engine.events import (
     RunState,
     SamplesPredicted,
     StateChanged,
+    SystemSampled,
 )
 from cnn_tui.health_history import HealthHistory
 from cnn_tui.phrases import test_when
@@ -135,6 +136,7 @@ class Part(Enum):
     TEST = "the last test pass"
     OVERLAYS = "other runs' curves, to compare"
     HEALTH = "every layer's health"
+    SYSTEM = "the processes, their ranks and GPUs"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ class RunView:
     samples: SamplesPredicted | None = None
     probe: ProbeTaken | None = None
     drawn_probe: ProbeTaken | None = None
+    system: SystemSampled | None = None  # the processes (each rank) and their GPUs
     log: deque[LogLine] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     log_version: int = 0
     status_version: int = 0
@@ -184,6 +187,7 @@ class RunView:
     drawn_version: int = 0  # the drawn digit's probe
     test_version: int = 0  # a test pass arrived (confusion matrix, mistakes)
     hparams_version: int = 0
+    system_version: int = 0
     at_once_version: int = 0  # what should show without waiting: a state, a digit chosen
     connected: bool = True  # False once an attached monitor lost its run
     overlays: tuple[Overlay, ...] = ()  # this monitor's choice: never sent by the run
@@ -209,6 +213,11 @@ class RunView:
             return None
         total = self.hparams.epochs * self.epoch_size
         return max(0, total - self.examples_seen) / rate
+
+    @property
+    def world_size(self) -> int:
+        """Processes training together: the ranks of a torchrun job, or 1."""
+        return self.started.world_size if self.started is not None else 1
 
     @property
     def test_images(self) -> torch.Tensor | None:
@@ -251,6 +260,8 @@ class RunView:
                 return self.overlays_version
             case Part.HEALTH:
                 return self.health_version
+            case Part.SYSTEM:
+                return self.system_version
             case _:
                 assert_never(part)
 
@@ -303,6 +314,9 @@ class RunView:
             case HealthSampled():
                 self.health.add(event)
                 self.health_version += 1
+            case SystemSampled():
+                self.system = event
+                self.system_version += 1
             case _:
                 assert_never(event)
 

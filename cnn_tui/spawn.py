@@ -38,26 +38,33 @@ class Started:
     process: subprocess.Popen[bytes]
 
 
-def start_background(argv: list[str], *, owner: bool = False) -> Started:
+def start_background(argv: list[str], *, owner: bool = False, nproc: int = 1) -> Started:
     """Start ``cnn-tui ARGV`` as a background run and wait until it is up."""
-    return launch(argv, owner=owner).wait()
+    return launch(argv, owner=owner, nproc=nproc).wait()
 
 
-def launch(argv: list[str], *, owner: bool = False) -> Pending:
+def launch(argv: list[str], *, owner: bool = False, nproc: int = 1) -> Pending:
     """Start ``cnn-tui ARGV`` as a background run; with ``owner``, it waits for a monitor.
 
     Returns at once: the caller may get on with its own start-up (a monitor imports its
-    screens meanwhile) and then :meth:`Pending.wait` for the run.
+    screens meanwhile) and then :meth:`Pending.wait` for the run. With ``nproc`` > 1 the
+    run is a torchrun job (:mod:`cnn_tui.torchrun`); its rank 0 says when it is ready.
     """
+    from cnn_tui.torchrun import job_command, job_env
+
     flags = ["--background"] + (["--wait-for-owner"] if owner else [])
     early = tempfile.TemporaryFile()  # noqa: SIM115  what it says before it knows its run dir
     listener = ReadyListener()
+    command = [sys.executable, "-m", "cnn_tui", *argv, *flags]
+    env = dict(os.environ)
+    if nproc > 1:
+        command, env = job_command([*argv, *flags], nproc), job_env(nproc)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cnn_tui", *argv, *flags],
+        command,
         stdin=subprocess.DEVNULL,
         stdout=early,
         stderr=early,
-        env={**os.environ, READY_ENV: str(listener.path)},
+        env={**env, READY_ENV: str(listener.path)},
         start_new_session=True,
     )
     return Pending(process, listener, early)

@@ -30,14 +30,15 @@ import typing
 from typing import Any
 
 from cnn_tui.engine.control import REQUESTS, Request
-from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, SamplesPredicted
+from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, SamplesPredicted, SystemSampled
 from cnn_tui.wire.codec import WireError, decode, encode
 from cnn_tui.wire.lines import write_line
 
 PROTOCOL_VERSION = 1
 ROLES = ("viewer", "owner")
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in typing.get_args(Event)}
-PICTURES = (SamplesPredicted, ProbeTaken)  # dropped first for a viewer that falls behind
+# dropped first for a viewer that falls behind
+PICTURES = (SamplesPredicted, ProbeTaken, SystemSampled)
 
 
 class ProtocolError(ValueError):

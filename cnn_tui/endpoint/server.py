@@ -162,6 +162,12 @@ class Endpoint:
         try:
             loop.run_forever()
         finally:
+            # Connections still open end here, not as "Task was destroyed" at exit.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     async def _shutdown(self, reason: str) -> None:

@@ -51,6 +51,8 @@ class RunStarted:
     examples_seen: int
     test_images: torch.Tensor | None = None  # (N, 28, 28) uint8: the gallery's digits
     data_dir: str | None = None  # --data-dir, if given: where a fork finds the same files
+    world_size: int = 1  # processes training together (the ranks of a torchrun job)
+    backend: str = ""  # their torch.distributed backend: gloo or nccl
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +210,37 @@ class Failed:
 
 
 @dataclass(frozen=True, slots=True)
+class RankSample:
+    """One process of the run — a rank of a torchrun job, or the run's only process — as its
+    sampler saw it. None: not known here (no GPU, NVML missing, a counter not supported)."""
+
+    rank: int
+    device: str  # "cpu", "cuda:0"
+    epoch: int
+    batch_index: int  # batches trained in the epoch
+    examples: int  # examples this process trained on (its shares), since it started
+    samples_per_s: float | None  # since its previous sample
+    forward_ms: float | None  # a forward pass of its share of a logging batch, smoothed
+    held: bool  # waiting for a command (paused, or done)
+    cpu_percent: float | None  # this process, all its threads (100 = one core)
+    rss_bytes: int | None  # this process's resident memory
+    gpu_util: float | None  # its GPU: utilisation %, memory, temperature, power
+    gpu_mem_used: int | None
+    gpu_mem_total: int | None
+    gpu_temp_c: float | None
+    gpu_power_w: float | None
+    age_s: float  # how old the sample was when rank 0 sent it on
+
+
+@dataclass(frozen=True, slots=True)
+class SystemSampled:
+    """The run's processes and their GPUs, sampled off the training thread, at most once a
+    second. Like a picture, only the latest matters."""
+
+    ranks: tuple[RankSample, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """Something a user should know that is not a failure (a fallback taken, a warning)."""
 
@@ -258,6 +291,7 @@ Event = (
     | Failed
     | Notice
     | HealthSampled
+    | SystemSampled
 )
 Sink = Callable[[Event], None]
 

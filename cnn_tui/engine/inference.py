@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from cnn_tui.data import LoadedData, Split, normalize
 from cnn_tui.engine.events import Mistake, ProbeTaken, SamplesPredicted
+from cnn_tui.engine.world import World
 from cnn_tui.model import Net, probe
 
 SAMPLE_COUNT = 16
@@ -32,26 +33,34 @@ def sample_indices(test_size: int, seed: int, count: int = SAMPLE_COUNT) -> tupl
 
 @torch.no_grad()
 def evaluate(
-    net: Net, split: Split, batch_size: int, go_on: Callable[[], bool]
+    net: Net,
+    split: Split,
+    batch_size: int,
+    go_on: Callable[[], bool],
+    world: World | None = None,
 ) -> TestResult | None:
     """Summed NLL loss, correct count, confusion matrix and mistakes.
 
     ``go_on()`` is asked before each batch (it may block, to pause the pass); when it says
-    False the pass ends with None.
+    False the pass ends with None. In a distributed ``world`` each rank computes its share
+    of every batch and the results are summed (the mistakes gathered) over the ranks.
     """
+    world = world or World(split.labels.device)
     was_training = net.training
     net.eval()
     try:
-        loss_sum = 0.0
-        confusion = torch.zeros(CLASSES * CLASSES, dtype=torch.int64, device=split.labels.device)
+        device = split.labels.device
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        confusion = torch.zeros(CLASSES * CLASSES, dtype=torch.int64, device=device)
         wrong: list[torch.Tensor] = []
-        for start in range(0, len(split), batch_size):
+        for batch_start in range(0, len(split), batch_size):
             if not go_on():
                 return None
-            images = split.images[start : start + batch_size]
-            labels = split.labels[start : start + batch_size]
+            start, stop = world.share(batch_start, min(batch_start + batch_size, len(split)))
+            images = split.images[start:stop]
+            labels = split.labels[start:stop]
             output = net(images)
-            loss_sum += F.nll_loss(output, labels, reduction="sum").item()
+            loss_sum += F.nll_loss(output, labels, reduction="sum").to(torch.float64)
             confidence, predicted = output.max(1)
             confusion += torch.bincount(labels * CLASSES + predicted, minlength=CLASSES**2)
             miss = (predicted != labels).nonzero().flatten()
@@ -59,11 +68,15 @@ def evaluate(
             wrong.append(torch.stack([c.double() for c in columns], dim=1).cpu())
     finally:
         net.train(was_training)
-    matrix = confusion.view(CLASSES, CLASSES).cpu().tolist()
-    rows = torch.cat(wrong).tolist() if wrong else []
-    mistakes = tuple(Mistake(int(i), int(t), int(p), float(c)) for i, t, p, c in rows)
+    summed = world.read(torch.cat([loss_sum.view(1), confusion.to(torch.float64)]))
+    rows = world.gather_rows(torch.cat(wrong) if wrong else torch.zeros(0, 4, dtype=torch.float64))
+    if world.size > 1:
+        rows = rows[rows[:, 0].argsort(stable=True)]
+    counts = [int(v) for v in summed[1:]]
+    matrix = [counts[k * CLASSES : (k + 1) * CLASSES] for k in range(CLASSES)]
+    mistakes = tuple(Mistake(int(i), int(t), int(p), float(c)) for i, t, p, c in rows.tolist())
     correct = sum(matrix[k][k] for k in range(CLASSES))
-    return loss_sum, correct, tuple(tuple(row) for row in matrix), mistakes
+    return summed[0], correct, tuple(tuple(row) for row in matrix), mistakes
 
 
 @torch.no_grad()

@@ -28,6 +28,7 @@ from cnn_tui.engine.privatefs import WriteFailed, make_private_dir, os_reason, w
 from cnn_tui.engine.rundir import prepare_run_dir, remove_stale_temp_files, resolve_run_dir
 from cnn_tui.engine.runlog import RunLog
 from cnn_tui.engine.trainer import Trainer
+from cnn_tui.engine.world import World
 from cnn_tui.model import Net
 
 ERROR_LOG_NAME = "error.log"
@@ -95,8 +96,12 @@ def open_run(
     write_files: bool = True,
     threads: int | None = None,
     health: bool = True,
+    world: World | None = None,
 ) -> Run:
     """Build the model, optimizer and trainer for ``config``, fresh or from ``checkpoint``.
+
+    ``world``: one rank of a torchrun job (every rank loads ``checkpoint`` whole, optimizer
+    state included: DDP does not share the momentum); by default this process alone.
 
     Raises :class:`~cnn_tui.engine.rundir.RunDirError` for a run directory that cannot be
     used and OSError if its event log cannot be opened.
@@ -151,6 +156,7 @@ def open_run(
         visual_every=visual_every,
         clock=clock,
         health=health,
+        world=world,
     )
     started = RunStarted(
         dataset=data.spec.name,
@@ -168,9 +174,11 @@ def open_run(
         examples_seen=trainer.examples_seen,
         test_images=data.test.raw,
         data_dir=str(config.data_dir) if config.data_dir is not None else None,
+        world_size=trainer.world.size,
+        backend=trainer.world.backend,
     )
     history = _history(progress) if checkpoint is not None else None
-    return Run(trainer, trainer.control, run_dir, started, history, notices, log, threads)
+    return Run(trainer, control, run_dir, started, history, notices, log, threads)
 
 
 def _history(progress: Progress) -> HistoryRestored:

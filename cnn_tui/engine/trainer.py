@@ -7,9 +7,11 @@ hyperparameter changes, probe requests. Its position (epoch, examples into the e
 index) is all it needs to continue exactly where it stopped, so a checkpoint is a snapshot of
 that position plus the weights, the optimizer and the RNG.
 
-The hot loop is the bare forward/backward loop over a preloaded tensor plus two cheap reads
-(loss, correct count); everything else happens only when ``Control.attention`` is set or on a
-logging batch.
+The hot loop is the bare forward/backward loop over a preloaded tensor; the loss and the
+correct count stay on the device (:mod:`.step`) and are read once per logging batch, so a GPU
+is never made to wait between two of them. Everything else happens only when
+``Control.attention`` is set or on a logging batch. The loop is written for a
+:class:`~cnn_tui.engine.world.World`: one process, or one rank of a torchrun job.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from cnn_tui.bounded import keep_last, thin
 from cnn_tui.config import ConfigError, HyperParams, check_live_epochs
@@ -55,6 +56,8 @@ from cnn_tui.engine.events import (
 from cnn_tui.engine.fork import fork
 from cnn_tui.engine.health import HealthMonitor
 from cnn_tui.engine.privatefs import WriteFailed
+from cnn_tui.engine.step import ForwardTimer, Pending, Snapshot, train_step
+from cnn_tui.engine.world import World
 from cnn_tui.model import Net
 
 Clock = Callable[[], float]
@@ -79,6 +82,7 @@ class Trainer:
         visual_every: int,
         clock: Clock,
         health: bool = True,
+        world: World | None = None,
     ) -> None:
         self.data = data
         self.net = net
@@ -86,7 +90,9 @@ class Trainer:
         self.hparams = hparams
         self.seed = seed
         self.sink = sink
-        self.control = control
+        self.world = world or World(data.train.labels.device)
+        self.model = self.world.wrap(net)  # what the training steps run
+        self.control = self.world.control(control)
         self.checkpoint_file = checkpoint_file
         self.progress = progress or Progress()
         self.visual_every = visual_every  # batches between sample/probe refreshes; 0: never
@@ -98,10 +104,20 @@ class Trainer:
         # finite), until a later test pass is finite again; None: they may.
         self._suspect: str | None = None
         self._order: tuple[int, torch.Tensor] | None = None
+        self._pending = Pending()  # what the steps since the last logging batch left
+        self._snapshot: Snapshot | None = None  # the state before the first of those steps
+        self._failing = False  # an error is on its way out: no more collectives
+        self._last_loss = math.nan  # the last logging batch's loss
+        # Reading the device is a wait on a GPU; on a CPU the steps already took that time.
+        self._timed_reads = self.world.device.type != "cpu"
+        # The ranks of a job time a logging batch's forward pass: who is the straggler.
+        self._timer = ForwardTimer(self.world.device) if self.world.size > 1 else None
         self.sample_indices = inference.sample_indices(len(data.test), seed)
         self.viewer_probes: dict[int, int] = {}  # viewer id -> the test digit it chose
         # every layer's health at logging batches (engine/health.py); None: not measured
-        self.health = HealthMonitor(net, data.test, seed) if health else None
+        # (rank 0's alone: the others' events go nowhere)
+        measured = health and self.world.is_main
+        self.health = HealthMonitor(net, data.test, seed) if measured else None
 
     # -- the run --------------------------------------------------------------------------
     def run(self, *, linger: bool = False) -> RunState:
@@ -118,6 +134,7 @@ class Trainer:
                 if not self._wait_for_more_epochs():
                     return self._stop()
         except Exception as err:  # the views must hear of any failure, then it propagates
+            self._failing = True
             if isinstance(err, WriteFailed):
                 self._salvage(err)
             message = str(err) if isinstance(err, WriteFailed) else f"{type(err).__name__}: {err}"
@@ -168,41 +185,82 @@ class Trainer:
 
     # -- training -------------------------------------------------------------------------
     def _train_epoch(self) -> bool:
-        p, net, control = self.progress, self.net, self.control
+        p, control, world = self.progress, self.control, self.world
         if not control.attention:
             self._set_state(RunState.RUNNING, f"epoch {p.epoch}")
         images, labels = self.data.train.images, self.data.train.labels
         order = self._epoch_order(p.epoch)
         size = len(order)
-        net.train()
-        while p.position < size:
-            if control.attention and not self._boundary():
-                return False
-            start, batch_size = p.position, self.hparams.batch_size
-            batch = order[start : start + batch_size]
-            x, y = images.index_select(0, batch), labels.index_select(0, batch)
-            began = self.clock()
-            self.optimizer.zero_grad(set_to_none=True)
-            output = net(x)
-            loss = F.nll_loss(output, y)
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                self._on_diverged(loss_value)
-                continue
-            loss.backward()  # type: ignore[no-untyped-call]
-            logging = p.batch_index % self.hparams.log_interval == 0 or self._stepping
-            if logging and self.health is not None:
-                self.health.before_step()  # the update ratio measures the real step
-            self.optimizer.step()
-            p.train_correct += int((output.argmax(1) == y).sum())
-            p.train_seen += len(y)
+        self.model.train()
+        while True:
+            while p.position < size:
+                world.tick()
+                if control.attention and not self._boundary():
+                    return False
+                start, batch_size = p.position, self.hparams.batch_size
+                batch = min(batch_size, size - start)
+                low, high = world.share(start, start + batch)
+                share = order[low:high]
+                x, y = images.index_select(0, share), labels.index_select(0, share)
+                if not self._pending.steps:
+                    self._snapshot = Snapshot(self.net, self.optimizer)
+                logging = p.batch_index % self.hparams.log_interval == 0 or self._stepping
+                began = self.clock()
+                loss, correct = train_step(
+                    self.model,
+                    self.optimizer,
+                    x,
+                    y,
+                    scale=world.loss_scale(batch),
+                    batch=batch,
+                    timer=self._timer if logging else None,
+                    before_update=self.health.before_step if logging and self.health else None,
+                )
+                world.beat.examples += high - low
+                p.train_seconds += self.clock() - began
+                self._pending.add(loss, correct, batch, (p.batch_index, self.examples_seen))
+                if logging:
+                    if not self._read():
+                        continue  # back where the last logging batch left it, DIVERGED
+                    self._log_batch(start, size, self._last_loss)
+                if self.visual_every and p.batch_index % self.visual_every == 0:
+                    self._emit_visuals()
+                p.batch_index += 1
+                p.position += batch
+            if self._read():  # the epoch's last steps; a loss that was not finite: again
+                return True
+
+    def _read(self) -> bool:
+        """Read what the steps since the last read left on the device (the host's one wait
+        for it between logging batches), summed over the ranks. A loss that is not finite:
+        the weights, the momentum and the position go back to before the first of these
+        steps, the run pauses (DIVERGED), and False.
+        """
+        pending, p = self._pending, self.progress
+        if not pending.steps:
+            return True
+        began = self.clock() if self._timed_reads else 0.0
+        values = self.world.read(pending.values())
+        if self._timed_reads:
             p.train_seconds += self.clock() - began
-            if logging:
-                self._log_batch(start, size, loss_value)
-            if self.visual_every and p.batch_index % self.visual_every == 0:
-                self._emit_visuals()
-            p.batch_index += 1
-            p.position += len(y)
+        if self._timer is not None and (ms := self._timer.take()) is not None:
+            beat = self.world.beat  # a rank's own speed, for the straggler mark
+            beat.forward_ms = ms if beat.forward_ms is None else 0.7 * beat.forward_ms + 0.3 * ms
+        losses, correct = values[:-1], int(values[-1])
+        bad = next((i for i, loss in enumerate(losses) if not math.isfinite(loss)), None)
+        if bad is not None:
+            index, seen = pending.starts[bad]
+            p.batch_index, first_seen = pending.starts[0]
+            p.position = first_seen - (p.epoch - 1) * len(self.data.train)
+            pending.clear()
+            assert self._snapshot is not None
+            self._snapshot.restore()
+            self._on_diverged(losses[bad], index=index, seen=seen)
+            return False
+        p.train_correct += correct
+        p.train_seen += pending.seen
+        self._last_loss = losses[-1]
+        pending.clear()
         return True
 
     def _epoch_order(self, epoch: int) -> torch.Tensor:
@@ -237,9 +295,18 @@ class Trainer:
             for event in self.health.sample(p.epoch, p.batch_index, seen):
                 self.sink(event)
 
-    def _on_diverged(self, loss: float, phase: str = "train") -> None:
+    def _on_diverged(
+        self,
+        loss: float,
+        phase: str = "train",
+        *,
+        index: int | None = None,
+        seen: int | None = None,
+    ) -> None:
         p = self.progress
-        self.sink(Diverged(loss, p.epoch, p.batch_index, self.examples_seen, phase))
+        index = p.batch_index if index is None else index
+        seen = self.examples_seen if seen is None else seen
+        self.sink(Diverged(loss, p.epoch, index, seen, phase))
         self._diverged = True
         self.control.pause()
 
@@ -251,7 +318,8 @@ class Trainer:
             self.net,
             self.data.test,
             self.hparams.test_batch_size,
-            go_on=lambda: not self.control.attention or self._boundary(testing=True),
+            go_on=self._test_boundary,
+            world=self.world,
         )
         if result is None:
             return False
@@ -272,6 +340,10 @@ class Trainer:
         self._suspect = f"the test loss after epoch {epoch} is {loss}"
         self._on_diverged(loss, phase="test")
         return self._boundary()
+
+    def _test_boundary(self) -> bool:
+        self.world.tick()
+        return not self.control.attention or self._boundary(testing=True)
 
     # -- commands -------------------------------------------------------------------------
     def _boundary(self, *, testing: bool = False) -> bool:
@@ -327,6 +399,7 @@ class Trainer:
         elif isinstance(command, SaveCheckpoint):
             self.save("requested")
         elif isinstance(command, Fork):
+            self._read()  # the counters, and whether the steps since the last read were finite
             self.sink(fork(self))
         elif isinstance(command, ForgetViewer):
             self.viewer_probes.pop(command.viewer, None)
@@ -340,6 +413,10 @@ class Trainer:
                 check_live_epochs(new.epochs, self.progress.epoch)
         except ConfigError as err:
             self.sink(CommandRejected("set hyperparameters", f"{err.field} {err.reason}"))
+            return
+        refused = self.world.check_hparams(new)
+        if refused is not None:
+            self.sink(CommandRejected("set hyperparameters", refused))
             return
         old, self.hparams = self.hparams, new
         for group in self.optimizer.param_groups:
@@ -379,6 +456,8 @@ class Trainer:
         finite ones, and not those of a test pass whose loss was not finite. A save that
         fails raises :class:`WriteFailed`; the previous checkpoint is left as it was.
         """
+        if not self._failing:
+            self._read()  # the counters (every rank's) go into the checkpoint
         if self.checkpoint_file is None:
             return
         file = self.checkpoint_file

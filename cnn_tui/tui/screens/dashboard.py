@@ -1,4 +1,5 @@
-"""The main screen: status, completion bars, charts, event log, sample digits, feature maps.
+"""The main screen: status, completion bars, charts, event log, sample digits, feature maps,
+and the processes' system panel (once the run sends samples).
 
 One set of widgets, two layouts chosen by CSS from the terminal size: everything at once
 from 110×34, otherwise one panel at a time behind a tab strip (keys 1–4, tab). Below 60×16
@@ -12,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
+from cnn_tui.runview import RunView
 from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.widgets.base import GlyphWidget
 from cnn_tui.tui.widgets.charts import AXES, AccuracyChart, CurvesChart, LossChart
@@ -21,6 +23,7 @@ from cnn_tui.tui.widgets.feature_maps import FeatureMaps
 from cnn_tui.tui.widgets.hparams_line import HParamsLine
 from cnn_tui.tui.widgets.samples import SampleDigits
 from cnn_tui.tui.widgets.status import StatusLine
+from cnn_tui.tui.widgets.system import SystemPanel
 from cnn_tui.tui.widgets.tab_strip import TABS, TabStrip
 
 MIN_SIZE = (60, 16)
@@ -58,6 +61,7 @@ class DashboardScreen(ViewScreen):
             yield CompletionBars(id="completion")
             yield HParamsLine(id="hparams")
         yield HParamsLine(id="hparams-compact")
+        yield SystemPanel(id="system")
         yield TabStrip(id="tabs")
         with Horizontal(id="charts-row"):
             yield LossChart(id="loss")
@@ -71,6 +75,11 @@ class DashboardScreen(ViewScreen):
 
     def on_mount(self) -> None:
         self.action_show_tab(self.tab)
+
+    def sync(self, view: RunView, now: float | None = None) -> None:
+        # The system panel takes room only once the run sends samples (a hosted run does).
+        self.set_class(view.system is not None, "-system")
+        super().sync(view, now)
 
     # -- panel keys -------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:

@@ -1,4 +1,5 @@
-"""The top line: run state, data and where it came from, device, position, speed, ETA."""
+"""The top line: run state, data and where it came from, device (and the processes of a
+distributed run: "2×cuda"), position, speed, ETA for the whole run."""
 
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def status_text(view: RunView, width: int, *, glyphs: Glyphs = UNICODE) -> Text:
     started = view.started
     if started is not None:
         source = SOURCE_NAMES.get(started.source, started.source)
-        facts[:0] = [(5, f"{started.dataset} ({source})"), (4, started.device)]
+        device = (4, started.device)
+        if started.world_size > 1:  # a torchrun job: its ranks, each on its own device
+            device = (2, f"{started.world_size}{glyphs.times}{started.device.split(':')[0]}")
+        facts[:0] = [(5, f"{started.dataset} ({source})"), device]
     facts = [(p, f) for p, f in facts if f]
     budget = width - text.cell_len
     while facts and sum(len(f) + len(glyphs.sep) for _, f in facts) > budget:
