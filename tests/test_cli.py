@@ -22,7 +22,7 @@ BAD = [
     (["--test-batch-size", "20000"], "--test-batch-size must be at most 10000 (got 20000)"),
     (["--seed", "-1"], "--seed must be at least 0 (got -1)"),
     (["--dataset", "cifar"], "argument --dataset: invalid choice: 'cifar'"),
-    (["--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
+    (["--device", "tpu"], "argument --device: must be one of auto, cpu, cuda, mps or cuda:N"),
     (["--resume", "no/such/checkpoint.pt"], "no checkpoint at no/such/checkpoint.pt"),
     (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["export", "no/such/run"], "no events.jsonl in no/such/run"),

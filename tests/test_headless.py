@@ -76,6 +76,7 @@ def test_export_writes_metrics_as_csv(tmp_path: Path, capsys: pytest.CaptureFixt
         "test.csv",
         "confusion.csv",
         "mistakes.csv",
+        "health.csv",
     ]
     read = {Path(p).name: list(csv.reader(Path(p).read_text().splitlines())) for p in written}
     assert read["train.csv"][0] == ["epoch", "batch", "examples_seen", "loss", "train_accuracy"]

@@ -1,7 +1,7 @@
 """``o``: choose other runs to draw on this run's charts.
 
-Lists this user's runs (the registry, newest first) with their dataset, hyperparameters,
-state and best test accuracy; space ticks a run, Enter draws the ticked ones, Esc changes
+Lists this user's runs (the registry, newest first) with their state, best test accuracy,
+hyperparameters and dataset; space ticks a run, Enter draws the ticked ones, Esc changes
 nothing. Returns the chosen run directories, or None.
 """
 
@@ -29,7 +29,8 @@ def describe(info: RunInfo) -> str:
         f"lr {hp.get('lr', '?')} mom {hp.get('momentum', '?')} "
         f"batch {hp.get('batch_size', '?')} ep {hp.get('epochs', '?')}"
     )
-    return f"{r.id:<26} {r.dataset or '?':<13} {settings:<34} {info.state:<8} best {best}"
+    # state and accuracy first: at 80 columns the settings' tail is what gets cut
+    return f"{r.id:<21} {info.state:<8} {best:>7}  {settings:<30} {r.dataset or '?'}"
 
 
 class RunsPicker(ModalScreen[list[Path] | None]):

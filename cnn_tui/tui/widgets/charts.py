@@ -23,7 +23,7 @@ from cnn_tui.runview import Curves, Overlay, Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 MIN_LOG = 1e-4
-OVERLAY_COLOURS = ("yellow", "green", "blue", "orange", "white")
+OVERLAY_COLOURS = ("orange", "green", "white", "yellow", "blue")  # apart from cyan, red, gray
 OVERLAY_MARKERS = ("+", "o", "*", "#", "%")  # in ASCII, where colours do not tell them apart
 AXES = {"seen": "examples seen (thousands)", "time": "training time (minutes)"}
 
@@ -134,19 +134,24 @@ class AccuracyChart(CurvesChart):
         plt, g = self.plt, self.glyphs
         plt.title(f"Accuracy %: train {g.line}, test {g.point}")
         plt.ylim(0, 100)
+        label = {"label": "this run"} if overlays else {}
         if curves.train_x:
             train = [100 * a for a in curves.train_acc]
             xs = self.x(curves.train_x, curves.train_seconds)
             dx, dy = downsample(xs, train, self.point_budget)
-            plt.plot(dx, dy, marker="braille", color="cyan")
+            plt.plot(dx, dy, marker="braille", color="cyan", **label)
         if curves.test_x:
             test = [100 * a for a in curves.test_acc]
             plt.scatter(self.test_x(curves), test, marker=g.point, color="red")
         for index, overlay in enumerate(overlays):
+            style = self.overlay_style(index)
+            xs = self.overlay_x(overlay, False)
+            dx, dy = downsample(xs, [100 * a for a in overlay.accuracy], self.point_budget)
+            if dx:
+                plt.plot(dx, dy, label=overlay.label, **style)
             if overlay.test_seen:
                 test = [100 * a for a in overlay.test_accuracy]
-                tx = self.overlay_x(overlay, True)
-                plt.plot(tx, test, label=overlay.label, **self.overlay_style(index))
+                plt.scatter(self.overlay_x(overlay, True), test, **style)
 
 
 def times_at(

@@ -1,0 +1,112 @@
+"""Snapshots of comparing: another run's curves on the charts, and the runs picker (``o``).
+
+The run on screen is the committed recording; the other runs are written here, from it, with
+Python arithmetic only (their losses scaled), so nothing on screen depends on the CPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from cnn_tui.engine.events import BatchLogged, EpochTested, Event
+from cnn_tui.engine.runlog import event_line
+from cnn_tui.runs.record import RunRecord, write_record
+from cnn_tui.runs.registry import register
+from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.replay import replay, settle
+from cnn_tui.tui.screens.runs_picker import RunsPicker
+from tests.helpers import wait_until
+from tests.recordings import Replayed
+
+SnapCompare = Callable[..., bool]
+SIZES = [(120, 40), (80, 24)]
+DEMO_HPARAMS = {"batch_size": 64, "test_batch_size": 1000, "epochs": 3, "momentum": 0.5}
+
+
+def other_run(
+    run_dir: Path, events: list[Event], *, lr: float, scale: float, created: float, **record: object
+) -> Path:
+    """A finished run's directory: the demo's log, its losses times ``scale``, its correct
+    counts divided by it."""
+    run_dir.mkdir(mode=0o700)
+    changed: list[Event] = []
+    for event in events:
+        if isinstance(event, BatchLogged):
+            correct = min(event.train_seen, round(event.train_correct / scale))
+            changed.append(
+                dataclasses.replace(event, loss=event.loss * scale, train_correct=correct)
+            )
+        elif isinstance(event, EpochTested):
+            correct = min(event.total, round(event.correct / scale))
+            changed.append(
+                dataclasses.replace(event, avg_loss=event.avg_loss * scale, correct=correct)
+            )
+    (run_dir / "events.jsonl").write_bytes(b"".join(event_line(e) for e in changed))
+    run_id = f"20261201-0{int(created)}0000-mnist"
+    hparams = {**DEMO_HPARAMS, "lr": lr, "log_interval": 5}
+    fields = {"state": "done", "epoch": 3, **record}
+    write_record(
+        run_dir,
+        RunRecord(run_id, str(run_dir), "mnist", hparams, created=created, **fields),  # type: ignore[arg-type]
+    )
+    register(run_dir, run_id)
+    return run_dir
+
+
+@pytest.fixture
+def others(tmp_path: Path, dashboard_demo: Replayed) -> list[Path]:
+    events = dashboard_demo.events
+    return [
+        other_run(tmp_path / "a", events, lr=0.05, scale=0.8, created=1, best_accuracy=0.9712),
+        other_run(tmp_path / "b", events, lr=0.1, scale=1.25, created=2, best_accuracy=0.9431),
+        other_run(tmp_path / "c", events, lr=0.01, scale=1.0, created=3, state="crashed"),
+    ]
+
+
+def test_other_runs_on_the_charts(
+    snap_compare: SnapCompare,
+    dashboard_demo: Replayed,
+    others: list[Path],
+    size: tuple[int, int],
+) -> None:
+    events = dashboard_demo.events
+    app = CnnTuiApp(replay(events), compare=others[:2])
+    app.animation_level = "none"
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot, events)
+        app.refresh_overlays(force=True)
+        assert [o.label for o in app.view.overlays] == ["lr 0.05", "lr 0.1"]
+        app.redraw(force=True)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_the_runs_picker(
+    snap_compare: SnapCompare,
+    dashboard_demo: Replayed,
+    others: list[Path],
+    size: tuple[int, int],
+) -> None:
+    events = dashboard_demo.events
+    app = CnnTuiApp(replay(events), compare=others[1:2])
+    app.animation_level = "none"
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot, events)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsPicker))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture(params=SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def size(request: pytest.FixtureRequest) -> tuple[int, int]:
+    return request.param  # type: ignore[no-any-return]
