@@ -25,7 +25,8 @@ from cnn_tui.tui.widgets.base import ViewWidget
 MIN_LOG = 1e-4
 OVERLAY_COLOURS = ("orange", "green", "white", "yellow", "blue")  # apart from cyan, red, gray
 OVERLAY_MARKERS = ("+", "o", "*", "#", "%")  # in ASCII, where colours do not tell them apart
-AXES = {"seen": "examples seen (thousands)", "time": "training time (minutes)"}
+AXES = {"seen": "examples seen (thousands)", "time": "training time"}
+MINUTES_FROM = 120.0  # seconds of training from which the time axis counts minutes
 
 
 class CurvesChart(ViewWidget, PlotextPlot):
@@ -34,6 +35,7 @@ class CurvesChart(ViewWidget, PlotextPlot):
     DRAWS = (Part.CURVES, Part.OVERLAYS)
     EVERY = 2.0
     axis = reactive("seen")  # "seen" or "time"
+    per = 60.0  # seconds per unit of the time axis: minutes, or seconds for a short run
 
     @property
     def point_budget(self) -> int:
@@ -43,7 +45,9 @@ class CurvesChart(ViewWidget, PlotextPlot):
     def draw(self, view: RunView) -> RenderResult:
         plt = self.plt
         plt.clear_data()
-        plt.xlabel(AXES[self.axis])
+        self.per = 60.0 if longest_training(view) >= MINUTES_FROM else 1.0
+        unit = "minutes" if self.per == 60.0 else "seconds"
+        plt.xlabel(AXES[self.axis] if self.axis == "seen" else f"{AXES[self.axis]} ({unit})")
         self.plot(view.curves, view.overlays)
         if self.axis == "seen":
             for seen, _ in view.curves.markers:
@@ -54,13 +58,13 @@ class CurvesChart(ViewWidget, PlotextPlot):
         """Where points go on the chosen axis (NaN: unknown, left out)."""
         if self.axis == "seen":
             return [s / 1000 for s in seen]
-        return [t / 60 for t in seconds]
+        return [t / self.per for t in seconds]
 
     def test_x(self, curves: Curves) -> list[float]:
         """A test pass's x: its examples seen, or the training time of the batch before it."""
         if self.axis == "seen":
             return [s / 1000 for s in curves.test_x]
-        return times_at(curves.test_x, curves.train_x, curves.train_seconds)
+        return [t / self.per for t in times_at(curves.test_x, curves.train_x, curves.train_seconds)]
 
     def overlay_style(self, index: int) -> dict[str, str]:
         if self.glyphs.ascii:
@@ -72,7 +76,7 @@ class CurvesChart(ViewWidget, PlotextPlot):
             return self.x(overlay.seen, overlay.seconds)
         if self.axis == "seen":
             return [s / 1000 for s in overlay.test_seen]
-        return times_at(overlay.test_seen, overlay.seen, overlay.seconds)
+        return [t / self.per for t in times_at(overlay.test_seen, overlay.seen, overlay.seconds)]
 
     def plot(self, curves: Curves, overlays: tuple[Overlay, ...]) -> None:
         raise NotImplementedError
@@ -157,11 +161,17 @@ class AccuracyChart(CurvesChart):
 def times_at(
     seen: Sequence[float], train_seen: Sequence[float], train_seconds: Sequence[float]
 ) -> list[float]:
-    """The training time (minutes) at each of ``seen``, read off the logged batches."""
+    """The training time (seconds) at each of ``seen``, read off the logged batches."""
     known = [(s, t) for s, t in zip(train_seen, train_seconds, strict=True) if not math.isnan(t)]
     if not known:
         return [math.nan] * len(seen)
     xp = np.array([s for s, _ in known], dtype=float)
     fp = np.array([t for _, t in known], dtype=float)
     at = np.interp(np.asarray(seen, dtype=float), xp, fp)
-    return [float(t) / 60 for t in at]
+    return [float(t) for t in at]
+
+
+def longest_training(view: RunView) -> float:
+    """The most training time (seconds) any curve on the charts has."""
+    times = [*view.curves.train_seconds, *(t for o in view.overlays for t in o.seconds)]
+    return max((t for t in times if not math.isnan(t)), default=0.0)
