@@ -91,7 +91,7 @@ def engine_loop(data: LoadedData, steps: int, run_dir: Path) -> float:
     """The engine from its RUNNING state to the end of batch ``steps - 1``, then stop."""
     control = Control()
     with open(os.devnull, "w") as devnull:
-        printer = HeadlessPrinter(devnull, control)
+        printer = HeadlessPrinter(devnull)
         marks: dict[str, float] = {}
 
         def sink(event: Event) -> None:

@@ -6,6 +6,7 @@ The run is real (the tutorial's Net and hyperparameters, seed 1, CPU) on whateve
 ``cnn-tui`` would use (``--data-dir``, the cache, or the packaged sample), recorded up to a
 point in epoch 2 with lr raised after epoch 1, then replayed into the app at each size. The
 recorded network answers the digit drawn in the inside screen's canvas, as the engine would.
+A second real run, at lr 0.05, is written as a run directory for the comparing shots.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,6 +24,10 @@ from textual.pilot import Pilot
 
 from cnn_tui.config import HyperParams
 from cnn_tui.data import load_data
+from cnn_tui.engine.events import EpochTested
+from cnn_tui.engine.runlog import event_line
+from cnn_tui.runs.record import RunRecord, write_record
+from cnn_tui.runs.registry import new_id, register
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.replay import Recording, record, replay, settle
 
@@ -75,15 +81,35 @@ SHOTS: dict[str, tuple[tuple[int, int], Step | None, bool]] = {
     "inside-no-color": ((120, 40), keys("i", "2"), True),
     "inside-health": ((120, 40), keys("i", "5"), False),
     "inside-health-80x24": ((80, 24), keys("i", "5"), False),
+    "compare": ((120, 40), None, False),
+    "compare-80x24": ((80, 24), None, False),
+    "runs-picker": ((120, 40), keys("o"), False),
 }
+COMPARING = ("compare", "compare-80x24", "runs-picker")  # with the run at lr 0.05 drawn
 
 
-def shoot(recording: Recording, out: Path, name: str) -> Path:
+def other_run(run_dir: Path, recording: Recording, hparams: HyperParams) -> Path:
+    """``recording`` as a finished run's directory, registered, for the monitor to compare."""
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (run_dir / "events.jsonl").write_bytes(b"".join(event_line(e) for e in recording.events))
+    best = max(e.correct / e.total for e in recording.events if isinstance(e, EpochTested))
+    run_id = new_id(run_dir)
+    write_record(
+        run_dir,
+        RunRecord(
+            run_id, str(run_dir), "mnist", hparams.to_dict(), state="stopped", best_accuracy=best
+        ),
+    )
+    register(run_dir, run_id)
+    return run_dir
+
+
+def shoot(recording: Recording, out: Path, name: str, compare: list[Path]) -> Path:
     size, step, no_color = SHOTS[name]
     events = recording.events
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    app = CnnTuiApp(replay(events, recording.answer))
+    app = CnnTuiApp(replay(events, recording.answer), compare=compare)
     os.environ.pop("NO_COLOR", None)
     app.animation_level = "none"
     path = out / f"{name}.svg"
@@ -91,6 +117,7 @@ def shoot(recording: Recording, out: Path, name: str) -> Path:
     async def main() -> None:
         async with app.run_test(size=size, notifications=False) as pilot:
             await settle(pilot, events)
+            app.refresh_overlays(force=True)
             if step is not None:
                 await step(pilot)
                 app.redraw(force=True)
@@ -109,17 +136,23 @@ def main() -> int:
     data = load_data("mnist", device="cpu", data_dir=args.data_dir, progress=print)
     print(f"data: {data.source.detail}")
     batches = len(data.train) // 64
+    stop_at = (2, batches // 2 // 10 * 10)
     recording = record(
         data,
-        stop_at=(2, batches // 2 // 10 * 10),
+        stop_at=stop_at,
         hparams=HyperParams(log_interval=10),
         changes={(2, 0): {"lr": 0.02}},
         visual_every=50,
         clock=time.perf_counter,  # the rates on screen are this machine's, measured
     )
+    faster = HyperParams(log_interval=10, lr=0.05)
+    other = record(data, stop_at=stop_at, hparams=faster, visual_every=0)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in SHOTS:
-        print(shoot(recording, args.out, name))
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["XDG_DATA_HOME"] = home  # the picker lists these runs, not yours
+        compared = [other_run(Path(home) / "lr-0.05", other, faster)]
+        for name in SHOTS:
+            print(shoot(recording, args.out, name, compared if name in COMPARING else []))
     return 0
 
 
