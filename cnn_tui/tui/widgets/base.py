@@ -57,6 +57,7 @@ class ViewWidget(GlyphWidget):
         self.draws = self.DRAWS if isinstance(self.DRAWS, tuple) else (self.DRAWS,)
         self._drawn: tuple[int, ...] | None = None  # the versions of what is on screen
         self._next = float("-inf")  # when the interval allows the next redraw
+        self._extent: object = ()  # what the size followed at the last layout (see extent)
 
     def sync(self, view: RunView, now: float | None = None) -> None:
         """Show ``view`` if the parts drawn changed and ``EVERY`` has passed since the last
@@ -75,7 +76,14 @@ class ViewWidget(GlyphWidget):
         the log) is shared, so a redraw for another reason (a resize, a key) draws what the
         last sync allowed, not what arrived since."""
         self.view = copy.copy(view)
-        self.refresh(layout=self.RELAYOUT)
+        extent = self.extent(view) if self.RELAYOUT else None
+        # a layout pass costs the whole screen's arrangement: only when the size can change
+        self.refresh(layout=extent != self._extent)
+        self._extent = extent
+
+    def extent(self, view: RunView) -> object:
+        """For a RELAYOUT widget: what its size follows (a new value relays out the screen)."""
+        return None
 
     def render(self) -> RenderResult:
         return self.draw(self.view)

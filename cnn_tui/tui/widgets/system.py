@@ -18,6 +18,9 @@ class SystemPanel(ViewWidget):
     EVERY = 1.0
     RELAYOUT = True  # one line per rank: its height follows the run's
 
+    def extent(self, view: RunView) -> object:
+        return None if view.system is None else len(view.system.ranks)
+
     def draw(self, view: RunView) -> Group | Text:
         if view.system is None:
             return Text("")
