@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from cnn_tui.engine.events import BatchLogged, EpochTested, Event
+from cnn_tui.engine.events import BatchLogged, EpochTested, Event, HistoryRestored
 from cnn_tui.engine.runlog import event_line
 from cnn_tui.runs.record import RunRecord, write_record
 from cnn_tui.runs.registry import register
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.replay import replay, settle
 from cnn_tui.tui.screens.runs_picker import RunsPicker
-from tests.helpers import wait_until
+from cnn_tui.tui.widgets.charts import CurvesChart
+from tests.helpers import drive, wait_until
 from tests.recordings import Replayed
 
 SnapCompare = Callable[..., bool]
@@ -110,3 +111,25 @@ def test_the_runs_picker(
 @pytest.fixture(params=SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def size(request: pytest.FixtureRequest) -> tuple[int, int]:
     return request.param  # type: ignore[no-any-return]
+
+
+def test_a_resumed_run_with_others_on_its_charts_draws(
+    dashboard_demo: Replayed, others: list[Path]
+) -> None:
+    """A resumed run (or a fork, just started) has curves without training accuracies: the
+    legend must not name a line with no points (plotext fails on one)."""
+    started, *rest = dashboard_demo.events
+    logged = [e for e in rest if isinstance(e, BatchLogged)]
+    restored = HistoryRestored(tuple((e.examples_seen, e.loss) for e in logged), (), ())
+    app = CnnTuiApp(replay([started, restored]), compare=others[:1])
+
+    async def body(pilot: Pilot[object]) -> None:
+        await wait_until(pilot, lambda: len(app.view.curves.train_x) == len(logged))
+        app.refresh_overlays(force=True)
+        app.redraw(force=True)
+        await pilot.pause()
+        drawn = {type(c).__name__: str(c.render()) for c in app.screen.query(CurvesChart)}
+        assert "this run" in drawn["LossChart"] and "lr 0.05" in drawn["LossChart"]
+        assert "lr 0.05" in drawn["AccuracyChart"]  # this run has no accuracies to name
+
+    drive(app, body)

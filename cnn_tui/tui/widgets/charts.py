@@ -143,7 +143,8 @@ class AccuracyChart(CurvesChart):
             train = [100 * a for a in curves.train_acc]
             xs = self.x(curves.train_x, curves.train_seconds)
             dx, dy = downsample(xs, train, self.point_budget)
-            plt.plot(dx, dy, marker="braille", color="cyan", **label)
+            if dx:  # a restored history has no accuracies; a legend entry needs a point
+                plt.plot(dx, dy, marker="braille", color="cyan", **label)
         if curves.test_x:
             test = [100 * a for a in curves.test_acc]
             plt.scatter(self.test_x(curves), test, marker=g.point, color="red")
