@@ -113,7 +113,9 @@ def parts(data: LoadedData, repeats: int = 30) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--steps", type=int, default=901, help="batches per timing (within one epoch: 938)")
+    parser.add_argument(
+        "--steps", type=int, default=901, help="batches per timing (within one epoch: 938)"
+    )
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     args = parser.parse_args()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from cnn_tui.engine.events import BatchLogged, EpochTested, Event, HistoryRestored
 from cnn_tui.engine.runlog import event_line
@@ -131,5 +132,26 @@ def test_a_resumed_run_with_others_on_its_charts_draws(
         drawn = {type(c).__name__: str(c.render()) for c in app.screen.query(CurvesChart)}
         assert "this run" in drawn["LossChart"] and "lr 0.05" in drawn["LossChart"]
         assert "lr 0.05" in drawn["AccuracyChart"]  # this run has no accuracies to name
+
+    drive(app, body)
+
+
+def test_ticking_a_run_in_the_picker_draws_it(dashboard_demo: Replayed, others: list[Path]) -> None:
+    events = dashboard_demo.events
+    app = CnnTuiApp(replay(events), compare=others[1:2])
+
+    async def body(pilot: Pilot[object]) -> None:
+        await settle(pilot, events)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsPicker))
+        picker = app.screen
+        await pilot.press("space")  # the newest run, highlighted first
+        assert "ticked: 20261201-020000-mnist, 20261201-030000-mnist (" in str(
+            picker.query_one("#picker-help", Static).render()
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.view.overlays) == 2)
+        assert [o.label for o in app.view.overlays] == ["lr 0.1", "lr 0.01"]
+        assert app.comparisons.run_dirs == [others[1].absolute(), others[2].absolute()]
 
     drive(app, body)

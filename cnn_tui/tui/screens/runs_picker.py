@@ -35,7 +35,7 @@ def describe(info: RunInfo) -> str:
 
 class RunsPicker(ModalScreen[list[Path] | None]):
     BINDINGS = [
-        Binding("enter", "choose", "Compare"),
+        Binding("enter", "choose", "Compare", priority=True),  # before the list toggles
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -43,12 +43,14 @@ class RunsPicker(ModalScreen[list[Path] | None]):
         super().__init__()
         self.current = current.absolute() if current else None
         self.chosen = {p.absolute() for p in chosen}
+        self.ids: dict[Path, str] = {}  # the listed runs' ids, by directory
 
     def compose(self) -> ComposeResult:
         runs = [
             r for r in reversed(list_runs(ask_live=False)) if r.run_dir.absolute() != self.current
         ]
         glyphs = glyphs_of(self.app)
+        self.ids = {r.run_dir.absolute(): r.record.id for r in runs}
         with Vertical(id="picker"):
             yield Static(
                 f"Compare with{glyphs.ellipsis}  (space: tick, enter: draw, esc: cancel)",
@@ -61,7 +63,7 @@ class RunsPicker(ModalScreen[list[Path] | None]):
             yield SelectionList[str](
                 *(
                     Selection(
-                        Text(glyphs.text(describe(r))),
+                        Text(glyphs.text(describe(r)), no_wrap=True, overflow=glyphs.overflow),
                         str(r.run_dir.absolute()),
                         r.run_dir.absolute() in self.chosen,
                     )
@@ -69,7 +71,16 @@ class RunsPicker(ModalScreen[list[Path] | None]):
                 ),
                 id="picker-runs",
             )
-            yield Static(f"at most {MAX_OVERLAYS} at once", id="picker-help")
+            yield Static(self._ticked_text(), id="picker-help")
+
+    def _ticked_text(self) -> str:
+        """What is ticked, in words: without colour a tick does not show in the list."""
+        ids = sorted(self.ids.get(p, p.name) for p in self.chosen)
+        return f"ticked: {', '.join(ids) or 'none'} (at most {MAX_OVERLAYS})"
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        self.chosen = {Path(p) for p in event.selection_list.selected}
+        self.query_one("#picker-help", Static).update(self._ticked_text())
 
     def action_choose(self) -> None:
         selected = self.query_one(SelectionList).selected
