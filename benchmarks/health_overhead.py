@@ -18,7 +18,6 @@ training step) in isolation, to show where the cost is.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -27,55 +26,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from engine_timing import BATCH, time_engine
 
-from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData, load_data
 from cnn_tui.engine import health
-from cnn_tui.engine.checkpoint import Progress
-from cnn_tui.engine.control import Control
-from cnn_tui.engine.events import BatchLogged, Event, StateChanged
-from cnn_tui.engine.session import open_run
-from cnn_tui.headless import HeadlessPrinter
 from cnn_tui.model import Net
-
-BATCH = 64
-
-
-def engine_loop(
-    data: LoadedData, steps: int, run_dir: Path, *, measure: bool
-) -> tuple[float, float]:
-    """samples/s of the engine from RUNNING to the end of batch ``steps - 1``: of wall time
-    and of the process's CPU time."""
-    control = Control()
-    with open(os.devnull, "w") as devnull:
-        printer = HeadlessPrinter(devnull)
-        marks: dict[str, float] = {}
-
-        def sink(event: Event) -> None:
-            printer(event)
-            if isinstance(event, StateChanged) and event.state.value == "running":
-                marks.setdefault("start", time.perf_counter())
-                marks.setdefault("cpu_start", time.process_time())
-            if isinstance(event, BatchLogged) and event.batch_index == steps - 1:
-                marks["end"], marks["cpu_end"] = time.perf_counter(), time.process_time()
-                control.stop()
-
-        config = RunConfig(hparams=HyperParams(log_interval=10), run_dir=run_dir)
-        run = open_run(
-            config,
-            data,
-            sink,
-            device=torch.device("cpu"),
-            control=control,
-            visual_every=0,
-            checkpoint=None,
-            health=measure,
-        )
-        run.trainer.progress = Progress(last_tested=0)  # no pre-training test pass
-        run.run()
-    samples = steps * BATCH
-    wall, cpu = marks["end"] - marks["start"], marks["cpu_end"] - marks["cpu_start"]
-    return samples / wall, samples / cpu
 
 
 def parts(data: LoadedData, repeats: int = 30) -> dict[str, float]:
@@ -132,7 +87,7 @@ def main() -> int:
             order = ["on", "off"] if round_no % 2 == 0 else ["off", "on"]
             for name in order:
                 run_dir = Path(tmp) / f"run-{round_no}-{name}"
-                rates = engine_loop(data, args.steps, run_dir, measure=name == "on")
+                rates = time_engine(data, args.steps, run_dir, health=name == "on")
                 wall[name].append(rates[0])
                 cpu[name].append(rates[1])
             line = [

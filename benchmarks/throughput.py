@@ -15,7 +15,6 @@ samples/s per round, medians, and the ratios of medians: targets (b)/(a) >= 2.0,
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -26,18 +25,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 import torchvision
+from engine_timing import BATCH, time_engine
 from torchvision import transforms
 
-from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData, load_data
-from cnn_tui.engine.checkpoint import Progress
-from cnn_tui.engine.control import Control
-from cnn_tui.engine.events import BatchLogged, Event, StateChanged
-from cnn_tui.engine.session import open_run
-from cnn_tui.headless import HeadlessPrinter
 from cnn_tui.model import Net
-
-BATCH = 64
 
 
 def tutorial_loop(root: Path, steps: int) -> float:
@@ -87,37 +79,6 @@ def bare_loop(data: LoadedData, steps: int) -> float:
     return seen / (time.perf_counter() - began)
 
 
-def engine_loop(data: LoadedData, steps: int, run_dir: Path) -> float:
-    """The engine from its RUNNING state to the end of batch ``steps - 1``, then stop."""
-    control = Control()
-    with open(os.devnull, "w") as devnull:
-        printer = HeadlessPrinter(devnull)
-        marks: dict[str, float] = {}
-
-        def sink(event: Event) -> None:
-            printer(event)
-            if isinstance(event, StateChanged) and event.state.value == "running":
-                marks.setdefault("start", time.perf_counter())
-            if isinstance(event, BatchLogged) and event.batch_index == steps - 1:
-                marks["end"] = time.perf_counter()
-                control.stop()
-
-        config = RunConfig(hparams=HyperParams(log_interval=10), run_dir=run_dir)
-        run = open_run(
-            config,
-            data,
-            sink,
-            device=torch.device("cpu"),
-            control=control,
-            visual_every=0,
-            # Skip the pre-training test pass: the other loops don't test either.
-            checkpoint=None,
-        )
-        run.trainer.progress = Progress(last_tested=0)
-        run.run()
-    return steps * BATCH / (marks["end"] - marks["start"])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -136,7 +97,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         runners: dict[str, Callable[[], float]] = {
             "tutorial": lambda: tutorial_loop(args.data_dir, args.steps),
-            "engine": lambda: engine_loop(data, args.steps, Path(tmp) / "run"),
+            "engine": lambda: time_engine(data, args.steps, Path(tmp) / "run")[0],
             "bare": lambda: bare_loop(data, args.steps),
         }
         names = list(runners)
