@@ -29,17 +29,3 @@ def resolve_device(name: str) -> torch.device:
     if name == "mps" and not mps_ok:
         raise ConfigError("device", "mps is not available on this machine: use --device cpu")
     return torch.device(name)
-
-
-def reserve_threads_for_engine() -> int:
-    """Make the calling (UI) thread single-threaded; return the threads the engine should use.
-
-    torch's CPU ops run on an OpenMP thread team owned by the thread that calls them. When
-    a second thread (the UI) also owns a team, libgomp sees more threads than cores and stops
-    spin-waiting between ops: training on a worker thread then ran at ~0.65× its speed on the
-    main thread (benchmarks/ui_overhead.py). A thread limited to one thread never starts a
-    team, so the worker's team keeps the cores to itself. Call before any torch work.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return threads

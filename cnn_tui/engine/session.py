@@ -43,13 +43,10 @@ class Run:
     history: HistoryRestored | None
     notices: list[Notice]
     log: RunLog | None
-    threads: int | None = None  # torch threads for the thread that calls run()
     error_report: Path | None = None  # error.log, once a failure was written there
     report_problem: str | None = None  # why error.log could not be written
 
     def run(self, *, linger: bool = False) -> RunState:
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
         sink = self.trainer.sink
         try:
             sink(self.started)
@@ -94,7 +91,6 @@ def open_run(
     visual_every: int = 50,
     clock: Callable[[], float] = time.perf_counter,
     write_files: bool = True,
-    threads: int | None = None,
     health: bool = True,
     world: World | None = None,
 ) -> Run:
@@ -178,7 +174,7 @@ def open_run(
         backend=trainer.world.backend,
     )
     history = _history(progress) if checkpoint is not None else None
-    return Run(trainer, control, run_dir, started, history, notices, log, threads)
+    return Run(trainer, control, run_dir, started, history, notices, log)
 
 
 def _history(progress: Progress) -> HistoryRestored:
