@@ -118,6 +118,8 @@ def shoot(recording: Recording, out: Path, name: str, compare: list[Path]) -> Pa
         async with app.run_test(size=size, notifications=False) as pilot:
             await settle(pilot, events)
             app.refresh_overlays(force=True)
+            app.redraw(force=True)
+            await pilot.pause()
             if step is not None:
                 await step(pilot)
                 app.redraw(force=True)
