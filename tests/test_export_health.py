@@ -7,6 +7,7 @@ be the log's value (TensorBoard keeps 32-bit floats) at the same step, examples 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cnn_tui.cli import main
 from cnn_tui.data import LoadedData
@@ -76,10 +76,18 @@ def test_health_csv_has_every_layer_of_every_sample(
     assert "" in dead[::4] and any(d != "" for d in dead[::4])  # conv1: measured, and not
 
 
+# The writer and the reader are the optional extra's: without it, those tests skip.
+needs_tensorboard = pytest.mark.skipif(
+    importlib.util.find_spec("tensorboard") is None,
+    reason="tensorboard is not installed: pip install -e '.[tensorboard]'",
+)
+
+
 def float32(value: float) -> float:
     return float(np.float32(value))
 
 
+@needs_tensorboard
 def test_the_tensorboard_export_reads_back_the_logs_scalars(
     logged_run: tuple[Path, list[HealthSampled]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -106,6 +114,8 @@ def test_the_tensorboard_export_reads_back_the_logs_scalars(
                 if layer[figure] is not None:
                     add(f"{figure}/{layer['layer']}", r["examples_seen"], layer[figure])
 
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     events = EventAccumulator(str(out), size_guidance={"scalars": 0, "histograms": 0})
     events.Reload()
     tags = events.Tags()
@@ -128,6 +138,7 @@ def test_the_tensorboard_export_reads_back_the_logs_scalars(
             assert value.sum_squares == pytest.approx(layer["weight_norm"] ** 2)
 
 
+@needs_tensorboard
 def test_exporting_again_replaces_the_previous_export(
     logged_run: tuple[Path, list[HealthSampled]], tmp_path: Path
 ) -> None:
@@ -159,6 +170,7 @@ def test_without_the_extra_it_says_what_to_install_and_writes_nothing(
     assert not out.exists() and not csvs.exists()
 
 
+@needs_tensorboard
 def test_a_tensorboard_dir_that_is_a_file_is_one_line(
     logged_run: tuple[Path, list[HealthSampled]],
     tmp_path: Path,

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
-from cnn_tui.runview import RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.screens.view_screen import ViewScreen
 from cnn_tui.tui.widgets.base import GlyphWidget
 from cnn_tui.tui.widgets.charts import AXES, AccuracyChart, CurvesChart, LossChart
@@ -76,10 +76,12 @@ class DashboardScreen(ViewScreen):
     def on_mount(self) -> None:
         self.action_show_tab(self.tab)
 
-    def sync(self, view: RunView, now: float | None = None) -> None:
+    def sync(
+        self, view: RunView, now: float | None = None, at_once: frozenset[Part] = frozenset()
+    ) -> None:
         # The system panel takes room only once the run sends samples (a hosted run does).
         self.set_class(view.system is not None, "-system")
-        super().sync(view, now)
+        super().sync(view, now, at_once)
 
     # -- panel keys -------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:

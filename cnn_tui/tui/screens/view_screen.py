@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.screen import Screen
 
-from cnn_tui.runview import RunView
+from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
 
 
@@ -17,9 +17,12 @@ class ViewScreen(Screen[None]):
         Binding("a", "app.toggle_glyphs", "ASCII", show=False, tooltip="ASCII / Unicode and colour")
     ]
 
-    def sync(self, view: RunView, now: float | None = None) -> None:
-        """Hand the view to every view widget; ``now=None`` redraws whatever changed at once.
+    def sync(
+        self, view: RunView, now: float | None = None, at_once: frozenset[Part] = frozenset()
+    ) -> None:
+        """Hand the view to every view widget; ``now=None`` redraws whatever changed at once,
+        and so do the widgets drawing a part in ``at_once``.
 
         The widgets are looked up at each sync, not kept: panes can be mounted later."""
         for widget in self.query(ViewWidget):
-            widget.sync(view, now)
+            widget.sync(view, None if not at_once.isdisjoint(widget.draws) else now)

@@ -82,8 +82,9 @@ class ViewWidget(GlyphWidget):
         self._extent = extent
 
     def extent(self, view: RunView) -> object:
-        """For a RELAYOUT widget: what its size follows (a new value relays out the screen)."""
-        return None
+        """For a RELAYOUT widget: what its size follows (a new value relays out the screen).
+        By default a value never seen before: every redraw relays out."""
+        return object()
 
     def render(self) -> RenderResult:
         return self.draw(self.view)

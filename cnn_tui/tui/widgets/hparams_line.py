@@ -27,8 +27,5 @@ class HParamsLine(ViewWidget):
     EVERY = 0.0
     RELAYOUT = True  # as wide as its text: the progress bars beside it take the rest
 
-    def extent(self, view: RunView) -> object:
-        return hparams_text(view.hparams, glyphs=self.glyphs).cell_len
-
     def draw(self, view: RunView) -> Text:
         return hparams_text(view.hparams, glyphs=self.glyphs)
