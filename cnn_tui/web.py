@@ -18,9 +18,11 @@ unless ``--control``); nothing ever starts a training. In front of it:
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,27 @@ class GuardedServer(Server):
         return app
 
     async def on_startup(self, app: web.Application) -> None:
+        """Quiet: textual-serve's logo and URL (without the token) would mislead."""
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's ``serve``, but the URL is printed once the port listens: aiohttp
+        calls ``print`` after its sites start, ``on_startup`` before (a client reading the
+        URL could connect before anyone listened)."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=self._listening,
+        )
+
+    def _listening(self, *_: object) -> None:
         print(f"cnn-tui serve: open {self.url}", flush=True)
         print("  (the token is the key to this run: share it with no one; Ctrl-C stops serving)")
 
