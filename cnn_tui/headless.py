@@ -132,10 +132,8 @@ class HeadlessPrinter:
             case Failed():
                 self.failure = event.message
             case StateChanged():
-                # a run in the background may be stopped once done: it still finished
-                self.finished = event.state is RunState.DONE or (
-                    self.finished and event.state is RunState.STOPPED
-                )
+                previous = RunState.DONE.value if self.finished else None
+                self.finished = event.state.after(previous) is RunState.DONE
             case SamplesPredicted() | ProbeTaken() | HealthSampled() | SystemSampled():
                 pass  # pictures, figures for the Health pane (alerts come as notices), the
                 # processes' samples

@@ -25,6 +25,7 @@ class Notifier:
     def __init__(self, command: str, run_id: str, run_dir: Path) -> None:
         self.command, self.run_id, self.run_dir = command, run_id, run_dir
         self.started: list[subprocess.Popen[bytes]] = []
+        self.state: str | None = None  # the last state told: a stop once done is no news
 
     def __call__(self, event: Event) -> None:
         match event:
@@ -32,8 +33,10 @@ class Notifier:
                 self._run("diverged", f"the loss is {event.loss} at epoch {event.epoch}")
             case Failed():
                 self._run("failed", event.message)
-            case StateChanged() if event.state in FINAL:
-                self._run(FINAL[event.state], f"{event.state.value}: {event.reason}")
+            case StateChanged():
+                state, self.state = event.state.after(self.state), event.state.value
+                if state is event.state and state in FINAL:
+                    self._run(FINAL[state], f"{state.value}: {event.reason}")
             case _:
                 pass
 

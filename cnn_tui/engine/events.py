@@ -31,6 +31,13 @@ class RunState(str, Enum):
     def is_final(self) -> bool:
         return self in (RunState.STOPPED, RunState.FAILED)
 
+    def after(self, previous: str | None) -> RunState:
+        """How the run stands when this state follows ``previous`` (a state's value): a run
+        in the background is stopped once done, with nothing trained since — still done."""
+        if self is RunState.STOPPED and previous == RunState.DONE.value:
+            return RunState.DONE
+        return self
+
 
 @dataclass(frozen=True, slots=True)
 class RunStarted:

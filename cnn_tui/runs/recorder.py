@@ -11,7 +11,6 @@ from cnn_tui.engine.events import (
     Forked,
     HParamsChanged,
     RunStarted,
-    RunState,
     StateChanged,
 )
 from cnn_tui.runs.record import RunRecord, write_record
@@ -34,8 +33,7 @@ class RunRecorder:
                 r.dataset, r.hparams, r.seed = event.dataset, event.hparams.to_dict(), event.seed
                 r.epoch, r.examples_seen = event.epoch, event.examples_seen
             case StateChanged():
-                finished = r.state == "done" and event.state is RunState.STOPPED
-                r.state = r.state if finished else event.state.value  # stopped after the end
+                r.state = event.state.after(r.state).value
                 r.epoch, r.examples_seen = event.epoch, event.examples_seen
             case HParamsChanged():
                 r.hparams = event.new.to_dict()

@@ -21,7 +21,9 @@ class EventLog(ViewWidget, RichLog):
     # the newest lines, at the bottom, are what the panel is for (the wheel still scrolls).
     # overflow-y must still allow scrolling: the base widget's ``hidden`` won over RichLog's,
     # and the panel stayed on the oldest lines.
-    DEFAULT_CSS = "EventLog { background: transparent; overflow-y: auto; scrollbar-size-vertical: 0; }"
+    DEFAULT_CSS = """
+    EventLog { background: transparent; overflow-y: auto; scrollbar-size-vertical: 0; }
+    """
     DRAWS = Part.LOG
     EVERY = 1.0
 
