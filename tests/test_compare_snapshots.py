@@ -14,11 +14,19 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from cnn_tui.engine.events import BatchLogged, EpochTested, Event, HistoryRestored
+from cnn_tui.engine.events import (
+    BatchLogged,
+    EpochTested,
+    Event,
+    HistoryRestored,
+    HParamsChanged,
+)
 from cnn_tui.engine.runlog import event_line
 from cnn_tui.runs.record import RunRecord, write_record
 from cnn_tui.runs.registry import register
+from cnn_tui.runview import RunView
 from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.comparisons import Comparisons
 from cnn_tui.tui.replay import replay, settle
 from cnn_tui.tui.screens.runs_picker import RunsPicker
 from cnn_tui.tui.widgets.charts import CurvesChart
@@ -155,3 +163,21 @@ def test_ticking_a_run_in_the_picker_draws_it(dashboard_demo: Replayed, others: 
         assert app.comparisons.run_dirs == [others[1].absolute(), others[2].absolute()]
 
     drive(app, body)
+
+
+def test_labels_follow_the_run_on_screen_when_its_settings_change(
+    dashboard_demo: Replayed, others: list[Path]
+) -> None:
+    """A finished run's log never grows: its label must still follow this run's lr."""
+    view = RunView()
+    for event in dashboard_demo.events:
+        view.apply(event)
+    comparisons = Comparisons()
+    comparisons.choose(others[:1])  # lr 0.05, finished
+    first = comparisons.refresh(view)
+    assert first is not None and first[0].label == "lr 0.05"
+    assert comparisons.refresh(view) is None  # nothing new: nothing to draw again
+    old = view.hparams
+    view.apply(HParamsChanged(old, dataclasses.replace(old, lr=0.05), 2, 9_000))
+    again = comparisons.refresh(view)
+    assert again is not None and again[0].label == "20261201-010000-mnist"  # nothing differs

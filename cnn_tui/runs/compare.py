@@ -81,7 +81,7 @@ def table(traces: Sequence[Trace]) -> tuple[list[str], list[list[str]]]:
         rows.append(
             [
                 trace.label_id,
-                *(_cell(values.get(k)) for k in differ),
+                *(setting_text(values.get(k)) for k in differ),
                 _percent(tests[-1].accuracy if tests else None),
                 _percent(max((p.accuracy or 0.0 for p in tests), default=None) if tests else None),
                 _number(loss_at(trace, at), "{:.4f}"),
@@ -109,7 +109,8 @@ def as_csv(header: list[str], rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
-def _cell(value: Any) -> str:
+def setting_text(value: Any) -> str:
+    """A setting as the tables and labels write it: 0.01, 64, mnist; - if unknown."""
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 

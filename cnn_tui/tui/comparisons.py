@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.runs.compare import SETTINGS, settings_of
+from cnn_tui.runs.compare import SETTINGS, setting_text, settings_of
 from cnn_tui.runs.traces import TraceReader
 from cnn_tui.runview import Overlay, RunView
 
@@ -22,6 +22,7 @@ class Comparisons:
     def __init__(self) -> None:
         self.readers: dict[Path, TraceReader] = {}
         self.names: dict[Path, str] = {}  # a fixed label ("parent") where one is meant
+        self._basis: dict[str, Any] | None = None  # the settings the labels were made against
 
     @property
     def run_dirs(self) -> list[Path]:
@@ -39,10 +40,13 @@ class Comparisons:
             self.names[run_dir.absolute()] = name
 
     def refresh(self, view: RunView, *, force: bool = False) -> tuple[Overlay, ...] | None:
-        """The overlays, if any run gained points since the last call (or ``force``)."""
+        """The overlays, if any run gained points since the last call, or the run on screen
+        changed what the labels are relative to (its settings), or ``force``."""
         changed = [reader.read() for reader in self.readers.values()]
-        if not (force or any(changed)):
+        basis = labels_basis(view)
+        if not (force or any(changed) or basis != self._basis):
             return None
+        self._basis = basis
         return tuple(self._overlay(d, r, view) for d, r in self.readers.items())
 
     def _overlay(self, run_dir: Path, reader: TraceReader, view: RunView) -> Overlay:
@@ -61,15 +65,19 @@ class Comparisons:
         )
 
 
-def label(theirs: dict[str, Any], view: RunView, fallback: str) -> str:
-    """What differs from the run on screen, in the other run's values."""
+def labels_basis(view: RunView) -> dict[str, Any]:
+    """The run on screen's settings, as the other runs' labels are made against them."""
     started = view.started
     mine: dict[str, Any] = {**view.hparams.to_dict()}
     if started is not None:
         mine |= {"dataset": started.dataset, "seed": started.seed}
+    return mine
+
+
+def label(theirs: dict[str, Any], view: RunView, fallback: str) -> str:
+    """What differs from the run on screen, in the other run's values."""
+    mine = labels_basis(view)
     differ = [k for k in SETTINGS if k in theirs and k in mine and theirs[k] != mine[k]]
     if not differ:
         return fallback
-    return ", ".join(
-        f"{k} {theirs[k]:g}" if isinstance(theirs[k], float) else f"{k} {theirs[k]}" for k in differ
-    )
+    return ", ".join(f"{k} {setting_text(theirs[k])}" for k in differ)
