@@ -8,7 +8,7 @@ digits it fetched, a request the run refused, the connection's end.
 ``RunView.apply(event)`` is cheap (appends and assignments) and runs on the UI thread for
 every event; widgets read from it when the redraw timer fires. Each :class:`Part` carries a
 version number so a widget redraws only when the parts it draws changed, and
-``at_once_version`` tells the app what should not wait for the timer. Nothing here imports
+``at_once`` names the parts that should not wait for the timer. Nothing here imports
 Textual, and nothing here reads a clock: rates and ETAs come from the engine's
 training-time counter, so the same events always give the same screen.
 """
@@ -81,7 +81,8 @@ Update = Event | ViewRestored | TestImagesArrived | Refused | Disconnected
 
 LOG_LINES = 200
 MAX_MARKERS = 1000
-MONITORS_OWN = ("overlays", "drawn_probe")  # each monitor's own: never sent, never restored
+# each monitor's own: never sent, never restored
+MONITORS_OWN = ("overlays", "drawn_probe", "at_once")
 RATE_WINDOW = 8  # logged batches the samples/s figure averages over
 
 
@@ -188,7 +189,9 @@ class RunView:
     test_version: int = 0  # a test pass arrived (confusion matrix, mistakes)
     hparams_version: int = 0
     system_version: int = 0
-    at_once_version: int = 0  # what should show without waiting: a state, a digit chosen
+    # the parts the last updates ask to show without waiting for the timer (a state, a digit
+    # chosen): the app takes them (``take_at_once``) and redraws just their widgets
+    at_once: frozenset[Part] = frozenset()
     connected: bool = True  # False once an attached monitor lost its run
     overlays: tuple[Overlay, ...] = ()  # this monitor's choice: never sent by the run
     overlays_version: int = 0
@@ -279,7 +282,7 @@ class RunView:
             case Disconnected():
                 self.connected = False
                 self._say("warning", f"disconnected: {event.reason}")
-                self.at_once_version += 1
+                self._show_now(Part.STATUS, Part.LOG)
                 self._status()
             case RunStarted():
                 self._started(event)
@@ -337,6 +340,15 @@ class RunView:
         for name, version in bumped.items():
             setattr(self, name, version)
         self.curves.version += 1
+        self._show_now(*Part)
+
+    def _show_now(self, *parts: Part) -> None:
+        self.at_once |= frozenset(parts)
+
+    def take_at_once(self) -> frozenset[Part]:
+        """The parts to show now, forgotten once taken."""
+        parts, self.at_once = self.at_once, frozenset()
+        return parts
 
     def _started(self, e: RunStarted) -> None:
         self.started, self.hparams = e, e.hparams
@@ -397,7 +409,7 @@ class RunView:
             self.drawn_version += 1
             return
         if self.probe is not None and e.index != self.probe.index:
-            self.at_once_version += 1  # the user chose another digit (n/p): show it now
+            self._show_now(Part.PROBE)  # the user chose another digit (n/p)
         self.probe = e
         self.probe_version += 1
 
@@ -411,7 +423,7 @@ class RunView:
 
     def _state_changed(self, e: StateChanged) -> None:
         previous, self.state = self.state, e.state
-        self.at_once_version += 1
+        self._show_now(Part.STATUS, Part.LOG)
         if e.examples_seen >= self.examples_seen:  # where the engine really is, between logs
             self.examples_seen = e.examples_seen
             if e.epoch > self.hparams.epochs and not e.batches_done:

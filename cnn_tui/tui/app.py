@@ -30,7 +30,7 @@ from textual.worker import Worker
 
 from cnn_tui.endpoint.remote import RemoteSession
 from cnn_tui.engine.control import Stop
-from cnn_tui.engine.events import Diverged, Failed, Forked, ProbeTaken, RunState, StateChanged
+from cnn_tui.engine.events import Diverged, Failed, Forked, RunState, StateChanged
 from cnn_tui.render import Glyphs, default_glyphs
 from cnn_tui.runview import Disconnected, Part, RunView, Update
 from cnn_tui.spawn import Started, StartFailed, launch
@@ -48,13 +48,7 @@ from cnn_tui.tui.session import OpenSession, Session
 from cnn_tui.tui.steering import Steering
 
 QUIT_TIMEOUT_S = 10.0
-ALL_PARTS = frozenset(Part)
-# What an update that should show at once shows: its own parts, the rest on their timers.
-AT_ONCE: dict[type, frozenset[Part]] = {
-    StateChanged: frozenset({Part.STATUS, Part.LOG}),
-    Disconnected: frozenset({Part.STATUS, Part.LOG}),
-    ProbeTaken: frozenset({Part.PROBE, Part.STATUS}),
-}
+
 INSIDE = "inside"
 QUIT_HELP = "quit: stop the run it started, else detach"
 COMPARE_HELP = "compare: other runs on the charts"
@@ -150,10 +144,9 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         update = message.update
         if isinstance(update, Forked) and self.pending_fork is not None:
             self.start_fork(update)
-        at_once = self.view.at_once_version
         self.view.apply(update)
-        if self.view.at_once_version != at_once:  # a state change, a digit the user chose
-            self.redraw(at_once=AT_ONCE.get(type(update), ALL_PARTS))
+        if at_once := self.view.take_at_once():  # a state change, a digit the user chose
+            self.redraw(at_once=at_once)
         if self._rings(update):
             self.bell()
         if isinstance(update, Disconnected) and not self.leaving:
