@@ -15,11 +15,12 @@ from textual.pilot import Pilot
 
 from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import LoadedData
-from cnn_tui.engine.control import Control
+from cnn_tui.engine.control import Control, Request
 from cnn_tui.engine.events import Event, RunState
 from cnn_tui.engine.session import Run, open_run
+from cnn_tui.runview import Refused
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.session import LocalSession, Sink
+from cnn_tui.tui.session import Sink
 
 
 @dataclass
@@ -153,3 +154,34 @@ class Harness:
 
     async def quit(self, pilot: Pilot[object]) -> None:
         await pilot.press("q")
+
+
+class LocalSession:
+    """The engine in the test's process, as a monitor's session: requests go straight to its
+    Control."""
+
+    owner = True
+    read_only = False
+    remote = False
+
+    def __init__(self, run: Run, sink: Sink) -> None:
+        self.engine = run
+        self.sink = sink
+        self.run_dir = run.run_dir
+        self.run_id = run.run_dir.name
+
+    def run(self) -> RunState:
+        return self.engine.run(linger=True)
+
+    def send(self, request: Request) -> None:
+        try:
+            self.engine.control.submit(request)
+        except ValueError as err:  # ConfigError too: the dialogs check first, the run again
+            field = getattr(err, "field", None)
+            self.sink(Refused(f"{field} {err}" if field else str(err)))
+
+    def request_test_images(self) -> None:
+        pass  # RunStarted carried them
+
+    def leave(self) -> None:
+        self.engine.control.stop()  # an engine in this process cannot outlive it

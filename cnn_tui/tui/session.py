@@ -1,24 +1,22 @@
 """What the monitor drives: a run it watches and steers, wherever the run is.
 
-One contract, two kinds: :class:`~cnn_tui.endpoint.remote.RemoteSession` watches a run in
-another process over its endpoint (the monitor in production, every attached viewer, every
-browser tab), and :class:`LocalSession` runs the engine in this process (tests, and replays
-of recorded runs). Either way the app gets the same updates and makes the same requests
-(``engine.control.Request``): there is one way to draw a run and one way to steer it.
+One contract: :class:`~cnn_tui.endpoint.remote.RemoteSession` watches a run in another
+process over its endpoint (the monitor, every attached viewer, every browser tab);
+:class:`~cnn_tui.tui.replay.ReplaySession` replays a recorded run (snapshots, screenshots),
+and the tests drive an engine in their own process through the same contract. Either way
+the app gets the same updates and makes the same requests (``engine.control.Request``):
+there is one way to draw a run and one way to steer it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from cnn_tui.engine.control import Request
 from cnn_tui.engine.events import RunState
-from cnn_tui.runview import Refused, Update
-
-if TYPE_CHECKING:  # the engine's session imports torchvision: seconds a viewer need not wait
-    from cnn_tui.engine.session import Run
+from cnn_tui.runview import Update
 
 Sink = Callable[[Update], None]
 
@@ -48,33 +46,3 @@ class Session(Protocol):
 
 
 OpenSession = Callable[[Sink], Session]
-
-
-class LocalSession:
-    """The engine in this process: requests go straight to its Control."""
-
-    owner = True
-    read_only = False
-    remote = False
-
-    def __init__(self, run: Run, sink: Sink) -> None:
-        self.engine = run
-        self.sink = sink
-        self.run_dir = run.run_dir
-        self.run_id = run.run_dir.name
-
-    def run(self) -> RunState:
-        return self.engine.run(linger=True)
-
-    def send(self, request: Request) -> None:
-        try:
-            self.engine.control.submit(request)
-        except ValueError as err:  # ConfigError too: the dialogs check first, the run again
-            field = getattr(err, "field", None)
-            self.sink(Refused(f"{field} {err}" if field else str(err)))
-
-    def request_test_images(self) -> None:
-        pass  # RunStarted carried them
-
-    def leave(self) -> None:
-        self.engine.control.stop()  # an engine in this process cannot outlive it
