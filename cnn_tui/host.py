@@ -30,7 +30,7 @@ from cnn_tui.endpoint.server import Endpoint
 from cnn_tui.engine.checkpoint import Checkpoint
 from cnn_tui.engine.control import Control
 from cnn_tui.engine.events import Sink, Tee
-from cnn_tui.engine.privatefs import os_reason
+from cnn_tui.engine.privatefs import open_private, os_reason
 from cnn_tui.engine.rundir import RunDirError, resolve_run_dir
 from cnn_tui.engine.session import Run, open_run
 from cnn_tui.engine.system import Sampler, start_sampler
@@ -129,7 +129,7 @@ def _host(
     try:
         say_ready(record, run_dir)
         if options.background:
-            _output_to(run_dir / OUTPUT_NAME)
+            output_to(run_dir / OUTPUT_NAME)
         if options.wait_for_owner:
             _wait_for_owner(endpoint, starter=os.getppid())
 
@@ -213,9 +213,9 @@ def _tell(message: dict[str, Any]) -> None:
         pass  # the starter is gone: nobody to tell
 
 
-def _output_to(path: Path) -> None:
-    """Send this process's stdout and stderr to ``path`` (private, appended)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+def output_to(path: Path) -> None:
+    """Send this process's stdout and stderr to ``path`` (private, appended); raises OSError."""
+    fd = open_private(path, os.O_WRONLY | os.O_APPEND)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(fd, 1)

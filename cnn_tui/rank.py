@@ -13,7 +13,7 @@ job's store and then read the same files.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import signal
 import sys
 from dataclasses import dataclass
@@ -151,16 +151,8 @@ def follow(
 def _output_to_run_dir(world: Distributed) -> None:
     """In the background, this rank's errors go where rank 0's output goes."""
     from cnn_tui.engine.ddp.world import wait_for_key
-    from cnn_tui.host import OUTPUT_NAME
+    from cnn_tui.host import OUTPUT_NAME, output_to
 
     wait_for_key(world.board, RUN_DIR_KEY)
-    path = Path(world.board.get(RUN_DIR_KEY).decode()) / OUTPUT_NAME
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
+    with contextlib.suppress(OSError):  # then its errors stay where torchrun put them
+        output_to(Path(world.board.get(RUN_DIR_KEY).decode()) / OUTPUT_NAME)
