@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from cnn_tui.endpoint.protocol import EVENT_TYPES
+from cnn_tui.endpoint.protocol import event_message, parse_event
 from cnn_tui.engine.control import Command, ProbeImage, ProbeIndex
 from cnn_tui.engine.events import Event, ProbeTaken
-from cnn_tui.wire.codec import decode, encode
 from cnn_tui.wire.lines import read_line, write_line
 
 FORMAT = "cnn-tui-recording/1"
@@ -57,9 +54,9 @@ class Recording:
 
 def save(path: Path, recording: Recording) -> None:
     lines = [write_line({"type": "recording", "format": FORMAT, "about": recording.description})]
-    lines += [_event_line(event) for event in recording.events]
+    lines += [write_line(event_message(event)) for event in recording.events]
     for key, answer in recording.answers.items():
-        lines.append(write_line({"type": "answer", "key": key, "event": _payload(answer)}))
+        lines.append(write_line({"type": "answer", "key": key, "event": event_message(answer)}))
     path.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0: the same recording always gives the same bytes (a clean diff when remade)
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
@@ -77,26 +74,13 @@ def load(path: Path) -> Recording:
                     raise ValueError(f"{path} is not a {FORMAT} file")
                 recording.description = str(message.get("about", ""))
             elif kind == "event":
-                recording.events.append(_event(message))
+                recording.events.append(parse_event(message))
             elif kind == "answer":
-                answer = _event(message["event"])
+                answer = parse_event(message["event"])
                 if not isinstance(answer, ProbeTaken):
                     raise ValueError(f"{path} line {number}: an answer is a ProbeTaken")
                 recording.answers[str(message["key"])] = answer
     return recording
-
-
-def _payload(event: Event) -> dict[str, Any]:
-    return {"type": "event", "name": type(event).__name__, "data": encode(event, type(event))}
-
-
-def _event_line(event: Event) -> bytes:
-    return write_line(_payload(event))
-
-
-def _event(message: dict[str, Any]) -> Event:
-    cls = EVENT_TYPES[str(message["name"])]
-    return typing.cast(Event, decode(message["data"], cls, cls.__name__))
 
 
 __all__ = ["FORMAT", "Recording", "load", "request_key", "save"]

@@ -46,12 +46,16 @@ class ProtocolError(ValueError):
 
 
 # -- server side ----------------------------------------------------------------------------
+def event_message(event: Event) -> dict[str, Any]:
+    """An event as a message, whole (:func:`parse_event` reads it back)."""
+    return {"type": "event", "name": type(event).__name__, "data": encode(event, type(event))}
+
+
 def event_line(event: Event) -> bytes:
     """An event as the wire carries it (the test digits travel separately, see ``blob``)."""
     if isinstance(event, RunStarted) and event.test_images is not None:
         event = dataclasses.replace(event, test_images=None)
-    name = type(event).__name__
-    return write_line({"type": "event", "name": name, "data": encode(event, type(event))})
+    return write_line(event_message(event))
 
 
 def parse_request(message: dict[str, Any], viewer: int) -> Request:
