@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cnn_tui.torchrun import cpu_cores
+
 LINE = re.compile(r"^Train Epoch: (\d+) \[(\d+)/(\d+) ")
 SUMMARY = re.compile(r"([\d,]+) samples/s")
 
@@ -74,7 +76,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip", type=float, default=0.1, help="fraction of the epoch skipped")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cpu_cores()
     print(f"{cores} CPU cores, global batch 64, 1 vs {args.nproc} processes (gloo)")
     results: dict[int, list[tuple[float, float]]] = {1: [], args.nproc: []}
     with tempfile.TemporaryDirectory() as tmp:

@@ -218,11 +218,6 @@ class RunView:
         return max(0, total - self.examples_seen) / rate
 
     @property
-    def world_size(self) -> int:
-        """Processes training together: the ranks of a torchrun job, or 1."""
-        return self.started.world_size if self.started is not None else 1
-
-    @property
     def test_images(self) -> torch.Tensor | None:
         return self.started.test_images if self.started is not None else None
 

@@ -38,9 +38,9 @@ class Started:
     process: subprocess.Popen[bytes]
 
 
-def start_background(argv: list[str], *, owner: bool = False, nproc: int = 1) -> Started:
+def start_background(argv: list[str], *, nproc: int = 1) -> Started:
     """Start ``cnn-tui ARGV`` as a background run and wait until it is up."""
-    return launch(argv, owner=owner, nproc=nproc).wait()
+    return launch(argv, nproc=nproc).wait()
 
 
 def launch(argv: list[str], *, owner: bool = False, nproc: int = 1) -> Pending:

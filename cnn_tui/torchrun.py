@@ -32,9 +32,15 @@ def nproc_limit(device: str) -> tuple[int, str]:
     if device.startswith("cuda") or (device == "auto" and _cuda_count() > 0):
         count = _cuda_count()
         return min(MAX_NPROC, count), f"one process per GPU ({count} here)"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
+    cores = cpu_cores()
     return min(MAX_NPROC, cores), f"one process per CPU core ({cores} here)"
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity, where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _cuda_count() -> int:
@@ -109,8 +115,7 @@ def job_env(nproc: int) -> dict[str, str]:
     it sets 1, and it would, in a banner)."""
     env = dict(os.environ)
     if "OMP_NUM_THREADS" not in env:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        env["OMP_NUM_THREADS"] = str(max(1, (cores or os.cpu_count() or 1) // nproc))
+        env["OMP_NUM_THREADS"] = str(max(1, cpu_cores() // nproc))
     return env
 
 

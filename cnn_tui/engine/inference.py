@@ -37,7 +37,7 @@ def evaluate(
     split: Split,
     batch_size: int,
     go_on: Callable[[], bool],
-    world: World | None = None,
+    world: World,
 ) -> TestResult | None:
     """Summed NLL loss, correct count, confusion matrix and mistakes.
 
@@ -45,7 +45,6 @@ def evaluate(
     False the pass ends with None. In a distributed ``world`` each rank computes its share
     of every batch and the results are summed (the mistakes gathered) over the ranks.
     """
-    world = world or World(split.labels.device)
     was_training = net.training
     net.eval()
     try:

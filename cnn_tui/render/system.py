@@ -38,7 +38,7 @@ def megabytes(count: int | None) -> str:
     return NA if count is None else f"{count / 2**20:,.0f} MB"
 
 
-def _gpu_facts(row: RankSample, glyphs: Glyphs) -> list[tuple[int, str]]:
+def _gpu_facts(row: RankSample) -> list[tuple[int, str]]:
     if not row.device.startswith("cuda"):
         return []
     util = NA if row.gpu_util is None else f"{row.gpu_util:.0f}%"
@@ -58,7 +58,7 @@ def rank_line(
     rate = NA if row.samples_per_s is None else f"{row.samples_per_s:,.0f}/s"
     cpu = NA if row.cpu_percent is None else f"{row.cpu_percent:.0f}%"
     facts: list[tuple[int, str]] = [(0, f"cpu {cpu}"), (1, f"rss {megabytes(row.rss_bytes)}")]
-    facts += _gpu_facts(row, glyphs)
+    facts += _gpu_facts(row)
     if ranks > 1:
         where = f"e{row.epoch} b{row.batch_index}" + (" held" if row.held else "")
         forward = NA if row.forward_ms is None else f"{row.forward_ms:.1f}ms"

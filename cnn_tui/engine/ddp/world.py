@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
 
 import torch
 import torch.distributed as dist
@@ -160,10 +159,7 @@ def join(
     return Distributed(launch, device, side)
 
 
-def wait_for_key(board: Board, key: str, until: Callable[[], bool] = lambda: False) -> bool:
-    """Poll ``board`` for ``key`` (no store timeouts, no warnings); False if ``until()``."""
+def wait_for_key(board: Board, key: str) -> None:
+    """Poll ``board`` for ``key`` (no store timeouts, no warnings)."""
     while not board.check([key]):
-        if until():
-            return False
         time.sleep(0.1)
-    return True

@@ -17,7 +17,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from cnn_tui.engine.events import HealthSampled, LayerHealth
-from cnn_tui.engine.health import DEAD_SHARE, PROBE_SIZE, VANISH_RATIO
+from cnn_tui.engine.health import DEAD_SHARE, PROBE_SIZE, RELU_STAGES, VANISH_RATIO
 from cnn_tui.health_history import HealthHistory
 from cnn_tui.render import Heatmap
 from cnn_tui.render.distribution import (
@@ -101,7 +101,7 @@ class HealthPane(ViewWidget):
         vanished = math.isfinite(grad) and grad <= VANISH_RATIO * layer.weight_norm
         grad_alert = not math.isfinite(grad) or vanished
         dead_alert = dead is not None and dead > DEAD_SHARE
-        if layer.layer == "fc2":
+        if layer.layer not in RELU_STAGES:
             dead_text = "n/a"
         elif dead is None:
             dead_text = missing
