@@ -60,23 +60,27 @@ class CurvesChart(ViewWidget, PlotextPlot):
             return [s / 1000 for s in seen]
         return [t / self.per for t in seconds]
 
-    def test_x(self, curves: Curves) -> list[float]:
-        """A test pass's x: its examples seen, or the training time of the batch before it."""
+    def tests_x(
+        self, test_seen: Sequence[float], seen: Sequence[float], seconds: Sequence[float]
+    ) -> list[float]:
+        """Test passes' x: their examples seen, or the training time of the batch before."""
         if self.axis == "seen":
-            return [s / 1000 for s in curves.test_x]
-        return [t / self.per for t in times_at(curves.test_x, curves.train_x, curves.train_seconds)]
+            return [s / 1000 for s in test_seen]
+        return [t / self.per for t in times_at(test_seen, seen, seconds)]
+
+    def line(
+        self, xs: list[float], ys: Sequence[float], style: dict[str, str], label: str | None
+    ) -> None:
+        """``ys`` downsampled to the width; nothing, not even a legend entry, without a point
+        (plotext fails on a labelled line with none: a restored history has no accuracies)."""
+        dx, dy = downsample(xs, ys, self.point_budget)
+        if dx:
+            self.plt.plot(dx, dy, **style, **({"label": label} if label else {}))
 
     def overlay_style(self, index: int) -> dict[str, str]:
         if self.glyphs.ascii:
             return {"marker": OVERLAY_MARKERS[index % len(OVERLAY_MARKERS)]}
         return {"marker": "braille", "color": OVERLAY_COLOURS[index % len(OVERLAY_COLOURS)]}
-
-    def overlay_x(self, overlay: Overlay, tests: bool) -> list[float]:
-        if not tests:
-            return self.x(overlay.seen, overlay.seconds)
-        if self.axis == "seen":
-            return [s / 1000 for s in overlay.test_seen]
-        return [t / self.per for t in times_at(overlay.test_seen, overlay.seen, overlay.seconds)]
 
     def plot(self, curves: Curves, overlays: tuple[Overlay, ...]) -> None:
         raise NotImplementedError
@@ -99,33 +103,33 @@ class LossChart(CurvesChart):
         label = "this run" if overlays else None
         self.train_line(xs, curves.train_loss, {"marker": "braille", "color": "cyan"}, label)
         if curves.test_x:
-            tx = self.test_x(curves)
+            tx = self.tests_x(curves.test_x, curves.train_x, curves.train_seconds)
             plt.scatter(tx, self.fix(curves.test_loss), marker=g.point, color="red")
-        for index, overlay in enumerate(overlays):
+        for index, o in enumerate(overlays):
             style = self.overlay_style(index)
-            self.train_line(self.overlay_x(overlay, False), overlay.loss, style, overlay.label)
-            if overlay.test_seen:
-                plt.scatter(self.overlay_x(overlay, True), self.fix(overlay.test_loss), **style)
+            self.train_line(self.x(o.seen, o.seconds), o.loss, style, o.label)
+            if o.test_seen:
+                tx = self.tests_x(o.test_seen, o.seen, o.seconds)
+                plt.scatter(tx, self.fix(o.test_loss), **style)
 
     def train_line(
         self, xs: list[float], ys: Sequence[float], style: dict[str, str], label: str | None
     ) -> None:
+        """A training curve: as it is, or smoothed over its raw points (or their band)."""
         plt, budget = self.plt, self.point_budget
-        if not xs:
+        if not self.smoothing:
+            self.line(xs, self.fix(ys), style, label)
             return
         dx, dy = downsample(xs, ys, budget)
         if not dx:
             return
-        if self.smoothing:
-            if self.band:
-                ex, low, high = envelope(xs, ys, budget)
-                plt.plot(ex, self.fix(low), marker="braille", color="gray")
-                plt.plot(ex, self.fix(high), marker="braille", color="gray")
-            else:
-                plt.plot(dx, self.fix(dy), marker="braille", color="gray")
-            dy = smooth(dy)
-        named = {"label": label} if label else {}
-        plt.plot(dx, self.fix(dy), **style, **named)
+        if self.band:
+            ex, low, high = envelope(xs, ys, budget)
+            plt.plot(ex, self.fix(low), marker="braille", color="gray")
+            plt.plot(ex, self.fix(high), marker="braille", color="gray")
+        else:
+            plt.plot(dx, self.fix(dy), marker="braille", color="gray")
+        self.line(dx, self.fix(smooth(dy)), style, label)
 
     def fix(self, ys: Sequence[float]) -> list[float]:
         return [max(y, MIN_LOG) for y in ys] if self.log_scale else list(ys)
@@ -138,25 +142,21 @@ class AccuracyChart(CurvesChart):
         plt, g = self.plt, self.glyphs
         plt.title(f"Accuracy %: train {g.line}, test {g.point}")
         plt.ylim(0, 100)
-        label = {"label": "this run"} if overlays else {}
-        if curves.train_x:
-            train = [100 * a for a in curves.train_acc]
-            xs = self.x(curves.train_x, curves.train_seconds)
-            dx, dy = downsample(xs, train, self.point_budget)
-            if dx:  # a restored history has no accuracies; a legend entry needs a point
-                plt.plot(dx, dy, marker="braille", color="cyan", **label)
+        train = [100 * a for a in curves.train_acc]
+        xs = self.x(curves.train_x, curves.train_seconds)
+        self.line(
+            xs, train, {"marker": "braille", "color": "cyan"}, "this run" if overlays else None
+        )
         if curves.test_x:
             test = [100 * a for a in curves.test_acc]
-            plt.scatter(self.test_x(curves), test, marker=g.point, color="red")
-        for index, overlay in enumerate(overlays):
+            tx = self.tests_x(curves.test_x, curves.train_x, curves.train_seconds)
+            plt.scatter(tx, test, marker=g.point, color="red")
+        for index, o in enumerate(overlays):
             style = self.overlay_style(index)
-            xs = self.overlay_x(overlay, False)
-            dx, dy = downsample(xs, [100 * a for a in overlay.accuracy], self.point_budget)
-            if dx:
-                plt.plot(dx, dy, label=overlay.label, **style)
-            if overlay.test_seen:
-                test = [100 * a for a in overlay.test_accuracy]
-                plt.scatter(self.overlay_x(overlay, True), test, **style)
+            self.line(self.x(o.seen, o.seconds), [100 * a for a in o.accuracy], style, o.label)
+            if o.test_seen:
+                test = [100 * a for a in o.test_accuracy]
+                plt.scatter(self.tests_x(o.test_seen, o.seen, o.seconds), test, **style)
 
 
 def times_at(
