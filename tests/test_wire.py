@@ -170,6 +170,34 @@ def test_nesting_skips_brackets_inside_strings() -> None:
     assert nesting(b'{"a": "\\"[[["}') == 1
 
 
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\n'),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(alphabet='[{"\\k'), inner, max_size=3),
+    max_leaves=40,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.integers(min_value=0, max_value=8))
+def test_nesting_is_the_depth_and_the_limit_decides_exactly(value: object, limit: int) -> None:
+    line = write_line({"v": value})
+    assert nesting(line) == 1 + _depth(value)
+    if 1 + _depth(value) > limit:
+        with pytest.raises(LineError, match="nested deeper"):
+            read_line(line, max_depth=limit)
+    else:
+        assert read_line(line, max_depth=limit) == {"v": value}
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_are_an_object_or_a_line_error(raw: bytes) -> None:
