@@ -172,8 +172,9 @@ def test_nesting_skips_brackets_inside_strings() -> None:
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\n'),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(alphabet='[{"\\k'), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet='[{"\\k'), inner, max_size=3)
+    ),
     max_leaves=40,
 )
 

@@ -6,6 +6,12 @@ coming anyway) once it holds more than :data:`PICTURE_BACKLOG` bytes; metrics ar
 dropped, and a viewer whose backlog still passes :data:`MAX_BACKLOG` is told so and
 disconnected. Incoming lines are framed here too: an over-long line is reported once and
 skipped to its end, never buffered whole.
+
+Pictures are paced as well: the engine makes them every so many batches, which on a fast
+box is several a second, while a monitor shows at most one every second or two. A viewer
+gets at most one picture of a kind (:class:`Pace`) per :data:`PICTURE_EVERY` seconds, the
+newest; one of a new subject (another digit) goes at once, and the older one held back is
+never sent.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cnn_tui.wire.lines import MAX_LINE, write_line
 
@@ -25,6 +32,14 @@ COMMAND_BURST = 100.0
 MAX_ERRORS = 10  # bad messages in a row before the viewer is disconnected
 CLOSE_TIMEOUT_S = 10.0  # for a closing viewer to take its last lines
 READ_CHUNK = 1 << 16
+PICTURE_EVERY = 1.0  # seconds between two pictures of one kind to one viewer
+
+
+class Pace(NamedTuple):
+    """What a picture is of, for pacing: its kind, and within it its subject."""
+
+    kind: str
+    subject: Hashable = None
 
 
 class TooLong:
@@ -50,11 +65,20 @@ class ViewerLink:
     _closing: str | None = None
     _tokens: float = COMMAND_BURST
     _refilled: float = field(default_factory=time.monotonic)
+    picture_every: float = PICTURE_EVERY
+    clock: Callable[[], float] = time.monotonic
+    _last_paced: dict[str, tuple[float, Hashable]] = field(default_factory=dict)
+    _held: dict[str, bytes] = field(default_factory=dict)  # by kind: the newest, waiting
 
     # -- out ------------------------------------------------------------------------------
-    def send(self, line: bytes, *, picture: bool = False) -> None:
-        """Queue ``line``; when the backlog grows, drop pictures, then give up on the viewer."""
+    def send(self, line: bytes, *, picture: bool = False, pace: Pace | None = None) -> None:
+        """Queue ``line``; when the backlog grows, drop pictures, then give up on the viewer.
+
+        A picture with a ``pace`` goes now, or is held back (replacing any held before it)
+        until ``picture_every`` seconds have passed since the last of its kind."""
         if self._closing is not None:
+            return
+        if pace is not None and self._hold(line, pace):
             return
         self._outbox.append((picture, line))
         self._queued += len(line)
@@ -67,6 +91,25 @@ class ViewerLink:
                 "this viewer fell too far behind the run and was disconnected: attach again"
             )
         self._wake.set()
+
+    def _hold(self, line: bytes, pace: Pace) -> bool:
+        """Whether ``line`` waits: a picture of the same subject went out too recently."""
+        now = self.clock()
+        last = self._last_paced.get(pace.kind)
+        if last is not None and last[1] == pace.subject and now < last[0] + self.picture_every:
+            if pace.kind not in self._held:
+                delay = last[0] + self.picture_every - now
+                asyncio.get_running_loop().call_later(delay, self._release, pace)
+            self._held[pace.kind] = line
+            return True
+        self._held.pop(pace.kind, None)  # a new subject: what was held is out of date
+        self._last_paced[pace.kind] = (now, pace.subject)
+        return False
+
+    def _release(self, pace: Pace) -> None:
+        line = self._held.pop(pace.kind, None)
+        if line is not None:
+            self.send(line, picture=True, pace=pace)
 
     def close_with(self, reason: str) -> None:
         """Send ``bye`` with ``reason`` after what is queued, then close."""

@@ -26,7 +26,7 @@ import torch
 
 from cnn_tui.endpoint import address
 from cnn_tui.endpoint.catchup import view_lines
-from cnn_tui.endpoint.link import MAX_ERRORS, TOO_LONG, ViewerLink, read_lines
+from cnn_tui.endpoint.link import MAX_ERRORS, TOO_LONG, Pace, ViewerLink, read_lines
 from cnn_tui.endpoint.protocol import (
     PICTURES,
     PROTOCOL_VERSION,
@@ -37,7 +37,7 @@ from cnn_tui.endpoint.protocol import (
     request_id,
 )
 from cnn_tui.engine.control import Announce, Control, ForgetViewer, ProbeIndex
-from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, RunState
+from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, RunState, SamplesPredicted
 from cnn_tui.runview import RunView
 from cnn_tui.wire.codec import encode_tensor
 from cnn_tui.wire.lines import LineError, read_line, write_line
@@ -197,8 +197,9 @@ class Endpoint:
             self.view.apply(event)
         if targets:
             line = event_line(event)
+            picture, pace = isinstance(event, PICTURES), pace_of(event)
             for link in targets:
-                link.send(line, picture=isinstance(event, PICTURES))
+                link.send(line, picture=picture, pace=pace)
                 if link.closing:  # too far behind: it counts as gone from now on
                     self._detach(link)
         self._stop_if_unwatched()
@@ -378,3 +379,13 @@ class Endpoint:
                 "data": data,
             }
             link.send(write_line(line))
+
+
+def pace_of(event: Event) -> Pace | None:
+    """How a picture is paced for a viewer (see link.py): the samples, and the probe of
+    each test digit. A drawn digit's probe answers a stroke: never held back."""
+    if isinstance(event, SamplesPredicted):
+        return Pace("samples")
+    if isinstance(event, ProbeTaken) and event.source == "test":
+        return Pace("probe", event.index)
+    return None
