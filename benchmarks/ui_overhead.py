@@ -115,7 +115,7 @@ def monitor(run_dir: Path, steps: int, view: str, read_only: bool, presses: int)
 
         return session.bind(sink)
 
-    app = CnnTuiApp(open_session)
+    app = CnnTuiApp(open_session, freeze_heap=True)  # as cnn-tui and cnn-tui attach run it
     latencies: list[float] = []
     painted: list[float] = []  # when each frame went to the (headless) terminal
     display = app._display

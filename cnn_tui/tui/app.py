@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import time
@@ -32,7 +33,7 @@ from cnn_tui.endpoint.remote import RemoteSession
 from cnn_tui.engine.control import Stop
 from cnn_tui.engine.events import Diverged, Failed, Forked, RunState, StateChanged
 from cnn_tui.render import Glyphs, default_glyphs
-from cnn_tui.runview import Disconnected, Part, RunView, Update
+from cnn_tui.runview import Disconnected, Part, RunView, Update, ViewRestored
 from cnn_tui.spawn import Started, StartFailed, launch
 from cnn_tui.tui.comparisons import Comparisons
 from cnn_tui.tui.fork_launch import fork_argv
@@ -80,7 +81,12 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         continue_epochs: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         compare: Sequence[Path] = (),
+        freeze_heap: bool = False,
     ) -> None:
+        """``freeze_heap``: this app is the process (the monitor's command, not a test), and
+        once the run is on screen what is alive (torch, Textual, the restored view) may be
+        kept out of the garbage collector's sweeps: 0.9% of a core less per monitor, which on a
+        CPU-bound box is training's (benchmarks/ui_overhead.py)."""
         glyphs = glyphs or default_glyphs()  # before App reads NO_COLOR away
         super().__init__()
         self.glyphs = glyphs
@@ -98,6 +104,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         self.pending_fork: dict[str, Any] | None = None
         self.generation = 0  # of the session followed: a fork starts the next
         self.child: Started | None = None  # the run's process, when this monitor started it
+        self.freeze_heap = freeze_heap
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen()
@@ -145,6 +152,8 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         if isinstance(update, Forked) and self.pending_fork is not None:
             self.start_fork(update)
         self.view.apply(update)
+        if isinstance(update, ViewRestored) and self.freeze_heap:
+            self.call_after_refresh(gc.freeze)
         if at_once := self.view.take_at_once():  # a state change, a digit the user chose
             self.redraw(at_once=at_once)
         if self._rings(update):

@@ -36,7 +36,7 @@ def run_monitor(pending: Pending, *, compare: Sequence[Path] = ()) -> int:
         session = RemoteSession(started.run_dir, owner=True)
     except (EndpointError, OSError) as err:
         raise LaunchError(f"the run started but does not answer: {err}") from None
-    app = CnnTuiApp(session.bind, compare=compare)
+    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True)
     app.child = started
     app.run()
     return _after(app)
@@ -48,7 +48,7 @@ def run_attach(run_dir: Path, *, read_only: bool = False, compare: Sequence[Path
         session = RemoteSession(run_dir, read_only=read_only)
     except (EndpointError, OSError) as err:
         raise LaunchError(str(err)) from None
-    app = CnnTuiApp(session.bind, compare=compare)
+    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True)
     app.run()
     return _after(app)
 
