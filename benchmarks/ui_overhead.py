@@ -1,7 +1,7 @@
 """What watching costs training: the engine alone vs with monitors attached, side by side.
 
-    python benchmarks/ui_overhead.py --data-dir ../shared/data [--steps 901] [--rounds 4]
-        [--views pipeline,gallery,draw] [--presses 40]
+    python benchmarks/ui_overhead.py --data-dir ../shared/data [--warmup 1000] [--steps 4001]
+        [--rounds 4] [--views pipeline,gallery,draw] [--presses 40]
 
 Every run is a process of its own serving its endpoint, as ``cnn-tui`` runs it; a monitor
 is another process attached over the socket (the full Textual app at 120×40 on the
@@ -13,9 +13,12 @@ alternating order:
 - ``5 read-only``: with five read-only monitors attached (say, browser tabs);
 - one ``1 viewer`` run per inside-screen view in ``--views``.
 
-samples/s is the engine's, over batches 100 to ``steps - 1`` (the steady state: the screens
-are open, torch is warm); each monitor reports its own CPU time over the same batches (it
-sees them arrive), which on a 2-core box is what it takes from training. Then one monitor
+samples/s is the engine's training rate (its own clock, which leaves out the test passes at
+the epochs' ends) from the first logged batch past ``--warmup`` to the first past
+``--steps``, counted across epochs: the steady state, the screens open and painted, torch
+warm, and a window of seconds even on a fast box. Each monitor reports its own CPU time
+over the same batches (it sees them arrive), which on a 2-core box is what it takes from
+training. Then one monitor
 presses space repeatedly while training and times the key (handed to the app as the
 terminal's input thread hands it) to the first frame painted after its view shows PAUSED:
 the whole round trip over the socket, and the repaint.
@@ -55,7 +58,6 @@ from cnn_tui.runview import Update
 from cnn_tui.tui.app import CnnTuiApp
 
 SIZE = (120, 40)
-WARMUP = 100  # batches before the clock starts: the screens are open and torch is warm
 # What a monitor presses once it is up, for each way of watching the inside screen.
 VIEWS = {
     "dashboard": (),
@@ -66,8 +68,37 @@ VIEWS = {
 
 
 # -- the engine process -----------------------------------------------------------------------
-def engine(run_dir: Path, data_dir: Path, steps: int, viewers: int) -> dict[str, Any]:
-    """Train ``steps`` batches once ``viewers`` monitors are attached; samples/s in the window."""
+class Window:
+    """The timed batches: from the first logged batch at or past ``warmup`` (batches since
+    the run began) to the first at or past ``steps``. Engine and monitors see the same ones."""
+
+    def __init__(self, warmup: int, steps: int) -> None:
+        self.warmup, self.steps = warmup, steps
+        self.start: BatchLogged | None = None
+        self.end: BatchLogged | None = None
+
+    def mark(self, event: object) -> str | None:
+        """ "start" or "end" when ``event`` opens or closes the window."""
+        if not isinstance(event, BatchLogged) or self.end is not None:
+            return None
+        done = (event.epoch - 1) * event.batches_in_epoch + event.batch_index
+        if self.start is None and done >= self.warmup:
+            self.start = event
+            return "start"
+        if self.start is not None and done >= self.steps:
+            self.end = event
+            return "end"
+        return None
+
+    def samples_per_s(self) -> float:
+        assert self.start is not None and self.end is not None
+        a, b = self.start, self.end
+        batches = (b.epoch - a.epoch) * a.batches_in_epoch + b.batch_index - a.batch_index
+        return batches * 64 / (b.train_seconds - a.train_seconds)
+
+
+def engine(run_dir: Path, data_dir: Path, window: Window, viewers: int) -> dict[str, Any]:
+    """Train through ``window`` once ``viewers`` monitors are attached; its samples/s."""
     data = load_data("mnist", device="cpu", data_dir=data_dir)
     control = Control()
     endpoint = Endpoint(run_dir, run_id="bench", control=control)
@@ -75,12 +106,11 @@ def engine(run_dir: Path, data_dir: Path, steps: int, viewers: int) -> dict[str,
     times: dict[str, float] = {}
 
     def clock(event: Event) -> None:
-        if isinstance(event, BatchLogged):
-            if event.batch_index == WARMUP:
-                times["start"] = time.perf_counter()
-            elif event.batch_index == steps - 1:
-                times["end"] = time.perf_counter()
-                control.stop()
+        mark = window.mark(event)
+        if mark is not None:
+            times[mark] = time.perf_counter()
+        if mark == "end":
+            control.stop()
 
     config = RunConfig(hparams=HyperParams(epochs=50), run_dir=run_dir)
     with open(os.devnull, "w") as devnull:
@@ -97,11 +127,13 @@ def engine(run_dir: Path, data_dir: Path, steps: int, viewers: int) -> dict[str,
     endpoint.close()
     if "end" not in times:  # stopped by a monitor (the latency run)
         return {}
-    return {"samples_per_s": (steps - 1 - WARMUP) * 64 / (times["end"] - times["start"])}
+    return {"samples_per_s": window.samples_per_s(), "seconds": times["end"] - times["start"]}
 
 
 # -- a monitor process ------------------------------------------------------------------------
-def monitor(run_dir: Path, steps: int, view: str, read_only: bool, presses: int) -> dict[str, Any]:
+def monitor(
+    run_dir: Path, window: Window, view: str, read_only: bool, presses: int
+) -> dict[str, Any]:
     """The app attached to the run; its CPU time over the engine's timed batches (or, with
     ``presses``, key-to-PAUSED latencies)."""
     session = RemoteSession(run_dir, read_only=read_only)
@@ -109,8 +141,9 @@ def monitor(run_dir: Path, steps: int, view: str, read_only: bool, presses: int)
 
     def open_session(app_sink: Callable[[Update], None]) -> RemoteSession:
         def sink(update: Update) -> None:
-            if isinstance(update, BatchLogged) and update.batch_index in (WARMUP, steps - 1):
-                cpu["start" if update.batch_index == WARMUP else "end"] = time.process_time()
+            mark = window.mark(update)
+            if mark is not None:
+                cpu[mark] = time.process_time()
             app_sink(update)
 
         return session.bind(sink)
@@ -178,6 +211,8 @@ def measure(
             __file__,
             "--data-dir",
             str(args.data_dir),
+            "--warmup",
+            str(args.warmup),
             "--steps",
             str(args.steps),
         ]
@@ -212,15 +247,15 @@ def measure(
         result = json.loads(engine_process.communicate()[0].strip().splitlines()[-1])
         if presses:
             return {"latencies": outputs[0]["latencies"]}
-        seconds = (args.steps - 1 - WARMUP) * 64 / result["samples_per_s"]
-        result["monitor_cpu_share"] = [o["cpu_seconds"] / seconds for o in outputs]
+        result["monitor_cpu_share"] = [o["cpu_seconds"] / result["seconds"] for o in outputs]
         return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--steps", type=int, default=901)
+    parser.add_argument("--warmup", type=int, default=1000, help="batches before the clock")
+    parser.add_argument("--steps", type=int, default=4001, help="batches when it stops")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--views", default="", help=f"also measure: {', '.join(VIEWS)}")
@@ -230,22 +265,26 @@ def main() -> int:
     parser.add_argument("--view", default="dashboard", help=argparse.SUPPRESS)
     parser.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    window = Window(args.warmup, args.steps)
     if args.one == "engine":
-        print(json.dumps(engine(args.run_dir, args.data_dir, args.steps, args.viewers)))
+        print(json.dumps(engine(args.run_dir, args.data_dir, window, args.viewers)))
         return 0
     if args.one == "monitor":
-        out = monitor(args.run_dir, args.steps, args.view, args.read_only, args.presses)
+        out = monitor(args.run_dir, window, args.view, args.read_only, args.presses)
         print(json.dumps(out))
         return 0
-    if (args.steps - 1) % 10 or args.steps - 1 <= WARMUP:
-        parser.error(f"--steps must be 1 more than a multiple of 10, over {WARMUP + 1}")
+    if args.steps <= args.warmup + 10:
+        parser.error("--steps must be more than --warmup + 10 (a logged batch between them)")
     views = [v.strip() for v in args.views.split(",") if v.strip()]
     if any(v not in VIEWS for v in views):
         parser.error(f"--views: choose from {', '.join(VIEWS)}")
     kinds: dict[str, tuple[int, str]] = {"alone": (0, "dashboard"), "1 viewer": (1, "dashboard")}
     kinds["5 read-only"] = (5, "dashboard")
     kinds.update({f"1 viewer, {v}": (1, v) for v in views})
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.data_dir}, {args.steps} steps")
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.data_dir}, "
+        f"batches {args.warmup} to {args.steps}"
+    )
     rates: dict[str, list[float]] = {k: [] for k in kinds}
     shares: dict[str, list[float]] = {k: [] for k in kinds if kinds[k][0]}
     for round_no in range(args.rounds):
