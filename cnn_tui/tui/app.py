@@ -110,7 +110,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         return DashboardScreen()
 
     def on_mount(self) -> None:
-        self.session = self.open_session(self.post_update)
+        self.session = self.open_session(self.sink_for(self.generation))
         if self.session.read_only:
             self.sub_title = "read-only"
         self.set_interval(1 / self.redraw_hz, self.redraw)
@@ -141,9 +141,15 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         return self.session.run()
 
     # -- updates in -----------------------------------------------------------------------
-    def post_update(self, update: Update) -> None:
-        """The session's sink: called on the worker thread."""
-        self.post_message(RunUpdate(update, self.generation))
+    def sink_for(self, generation: int) -> Callable[[Update], None]:
+        """The sink of the session of ``generation``, called on its worker thread. The
+        generation is the session's, not the app's when the update comes: a session left
+        for a fork still says goodbye (Disconnected) after the app follows the fork."""
+
+        def post_update(update: Update) -> None:
+            self.post_message(RunUpdate(update, generation))
+
+        return post_update
 
     def on_run_update(self, message: RunUpdate) -> None:
         if message.generation != self.generation:
@@ -219,7 +225,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         self.view = RunView()
         self.comparisons.add(parent, "parent")
         self.child = started
-        self.session = session.bind(self.post_update)
+        self.session = session.bind(self.sink_for(self.generation))
         self.worker = self.run_worker(
             self._follow, thread=True, exclusive=True, group="session", name="session"
         )
