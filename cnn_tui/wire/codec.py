@@ -25,7 +25,7 @@ import sys
 import types
 import typing
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Union
 
@@ -135,56 +135,96 @@ def _encode_columns(records: Any, record_type: Any) -> dict[str, list[Any]]:
 
 
 # -- decoding -------------------------------------------------------------------------------
+Decoder = Callable[[Any, str], Any]
+
+
 def decode(data: Any, tp: Any, where: str = "") -> Any:
     """A value of type ``tp`` built from JSON ``data``; WireError if it does not fit."""
+    return _decoder(tp)(data, where)
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    """The decoder of ``tp``, worked out once per type: a viewer decodes ~30 events a second,
+    and walking the annotations for every value was two thirds of its reading thread."""
     if tp is Any:
-        return data
+        return lambda data, where: data
     if tp is type(None):
-        if data is not None:
-            raise WireError(where, "must be null")
-        return None
+        return _decode_none
     if tp is bool:
-        return _expect(data, bool, where, "true or false")
+        return lambda data, where: _expect(data, bool, where, "true or false")
     if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise WireError(where, "must be a whole number")
-        return data
+        return _decode_int
     if tp is float:
-        return _decode_float(data, where)
+        return _decode_float
     if tp is str:
-        return _expect(data, str, where, "a string")
+        return lambda data, where: _expect(data, str, where, "a string")
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(data)
-        except ValueError:
-            raise WireError(where, f"must be one of {[m.value for m in tp]}") from None
+        return lambda data, where: _decode_enum(data, tp, where)
     if tp is torch.Tensor:
-        return decode_tensor(data, where)
+        return decode_tensor
     if dataclasses.is_dataclass(tp):
-        return _decode_dataclass(data, tp, where)
+        return _dataclass_decoder(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (Union, types.UnionType):
-        return _decode_union(data, args, where)
+        return lambda data, where: _decode_union(data, args, where)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         if _is_flat_record(args[0]):
-            return _decode_columns(data, args[0], where)
-        items = _expect(data, list, where, "a list")
-        return tuple(decode(v, args[0], f"{where}[{i}]") for i, v in enumerate(items))
+            return lambda data, where: _decode_columns(data, args[0], where)
+        return lambda data, where: tuple(_decode_items(data, args[0], where))
     if origin is tuple:
-        items = _expect(data, list, where, f"a list of {len(args)}")
-        if len(items) != len(args):
-            raise WireError(where, f"must be a list of {len(args)}")
-        return tuple(
-            decode(v, t, f"{where}[{i}]") for i, (v, t) in enumerate(zip(items, args, strict=True))
-        )
+        return lambda data, where: _decode_fixed_tuple(data, args, where)
     if origin in (list, deque):
-        items = _expect(data, list, where, "a list")
-        decoded = [decode(v, args[0], f"{where}[{i}]") for i, v in enumerate(items)]
-        return decoded if origin is list else deque(decoded)
+        if origin is list:
+            return lambda data, where: _decode_items(data, args[0], where)
+        return lambda data, where: deque(_decode_items(data, args[0], where))
     if origin in (dict, Mapping):
-        mapping = _expect(data, dict, where, "an object")
-        return {k: decode(v, args[1], f"{where}.{k}") for k, v in mapping.items()}
+        return lambda data, where: _decode_mapping(data, args[1], where)
+    return lambda data, where: _no_decoding(tp)
+
+
+def _no_decoding(tp: Any) -> Any:
     raise TypeError(f"no wire decoding for {tp!r}")
+
+
+def _decode_none(data: Any, where: str) -> None:
+    if data is not None:
+        raise WireError(where, "must be null")
+    return None
+
+
+def _decode_int(data: Any, where: str) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise WireError(where, "must be a whole number")
+    return data
+
+
+def _decode_enum(data: Any, tp: type[enum.Enum], where: str) -> enum.Enum:
+    try:
+        return tp(data)
+    except ValueError:
+        raise WireError(where, f"must be one of {[m.value for m in tp]}") from None
+
+
+def _decode_items(data: Any, tp: Any, where: str) -> list[Any]:
+    items = _expect(data, list, where, "a list")
+    item = _decoder(tp)
+    return [item(v, f"{where}[{i}]") for i, v in enumerate(items)]
+
+
+def _decode_fixed_tuple(data: Any, args: tuple[Any, ...], where: str) -> tuple[Any, ...]:
+    items = _expect(data, list, where, f"a list of {len(args)}")
+    if len(items) != len(args):
+        raise WireError(where, f"must be a list of {len(args)}")
+    return tuple(
+        _decoder(t)(v, f"{where}[{i}]") for i, (v, t) in enumerate(zip(items, args, strict=True))
+    )
+
+
+def _decode_mapping(data: Any, tp: Any, where: str) -> dict[str, Any]:
+    mapping = _expect(data, dict, where, "an object")
+    value = _decoder(tp)
+    return {k: value(v, f"{where}.{k}") for k, v in mapping.items()}
 
 
 def decode_tensor(data: Any, where: str = "") -> torch.Tensor:
@@ -243,23 +283,33 @@ def _decode_union(data: Any, members: tuple[Any, ...], where: str) -> Any:
     raise WireError(where, " or ".join(dict.fromkeys(reasons)) or "has the wrong type")
 
 
-def _decode_dataclass(data: Any, tp: Any, where: str) -> Any:
-    obj = _expect(data, dict, where, "an object")
+def _dataclass_decoder(tp: Any) -> Decoder:
     fields = fields_of(tp)
-    unknown = set(obj) - set(fields)
-    if unknown:
-        raise WireError(where, f"unknown field {sorted(unknown)[0]!r}")
-    values: dict[str, Any] = {}
-    for name, ftp in fields.items():
-        if name in obj:
-            values[name] = decode(obj[name], ftp, f"{where}.{name}" if where else name)
-        elif not _has_default(tp, name):
-            raise WireError(where, f"missing field {name!r}")
-    try:
-        value = tp(**values)
-    except ConfigError as err:
-        raise WireError(f"{where}.{err.field}" if where else err.field, err.reason) from None
-    return _restore_bounded_deques(value, tp)
+    names = frozenset(fields)
+    defaulted = frozenset(name for name in fields if _has_default(tp, name))
+    bounded = _bounded_deques(tp)
+
+    def decode_dataclass(data: Any, where: str) -> Any:
+        obj = _expect(data, dict, where, "an object")
+        if not names.issuperset(obj):
+            raise WireError(where, f"unknown field {sorted(set(obj) - names)[0]!r}")
+        values: dict[str, Any] = {}
+        for name, ftp in fields.items():
+            if name in obj:
+                values[name] = _decoder(ftp)(obj[name], f"{where}.{name}" if where else name)
+            elif name not in defaulted:
+                raise WireError(where, f"missing field {name!r}")
+        try:
+            value = tp(**values)
+        except ConfigError as err:
+            raise WireError(f"{where}.{err.field}" if where else err.field, err.reason) from None
+        for name, bound in bounded:
+            current = getattr(value, name, None)
+            if isinstance(current, deque) and current.maxlen != bound:
+                object.__setattr__(value, name, deque(current, maxlen=bound))
+        return value
+
+    return decode_dataclass
 
 
 def _decode_columns(data: Any, record_type: Any, where: str) -> tuple[Any, ...]:
@@ -306,15 +356,15 @@ def _has_default(tp: Any, name: str) -> bool:
     return False
 
 
-def _restore_bounded_deques(value: Any, tp: Any) -> Any:
-    """A deque field whose default has a ``maxlen`` keeps that bound after decoding."""
+def _bounded_deques(tp: Any) -> tuple[tuple[str, int], ...]:
+    """The deque fields whose default has a ``maxlen``: they keep that bound when decoded."""
+    bounded = []
     for f in dataclasses.fields(tp):
-        current = getattr(value, f.name, None)
-        if isinstance(current, deque) and f.default_factory is not dataclasses.MISSING:
-            bound = f.default_factory().maxlen
-            if bound is not None and current.maxlen != bound:
-                object.__setattr__(value, f.name, deque(current, maxlen=bound))
-    return value
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+            if isinstance(default, deque) and default.maxlen is not None:
+                bounded.append((f.name, default.maxlen))
+    return tuple(bounded)
 
 
 # -- types ----------------------------------------------------------------------------------
