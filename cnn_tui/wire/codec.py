@@ -288,15 +288,18 @@ def _dataclass_decoder(tp: Any) -> Decoder:
     names = frozenset(fields)
     defaulted = frozenset(name for name in fields if _has_default(tp, name))
     bounded = _bounded_deques(tp)
+    decoders: list[tuple[str, Decoder]] = []
 
     def decode_dataclass(data: Any, where: str) -> Any:
         obj = _expect(data, dict, where, "an object")
         if not names.issuperset(obj):
             raise WireError(where, f"unknown field {sorted(set(obj) - names)[0]!r}")
+        if len(decoders) < len(fields):  # on first use: a field's type may be this one
+            decoders[:] = [(name, _decoder(ftp)) for name, ftp in fields.items()]
         values: dict[str, Any] = {}
-        for name, ftp in fields.items():
+        for name, decode_field in decoders:
             if name in obj:
-                values[name] = _decoder(ftp)(obj[name], f"{where}.{name}" if where else name)
+                values[name] = decode_field(obj[name], f"{where}.{name}" if where else name)
             elif name not in defaulted:
                 raise WireError(where, f"missing field {name!r}")
         try:
