@@ -45,7 +45,7 @@ from cnn_tui.tui.screens.help import HelpScreen, help_sections
 from cnn_tui.tui.screens.inside import InsideScreen
 from cnn_tui.tui.screens.runs_picker import RunsPicker
 from cnn_tui.tui.screens.view_screen import ViewScreen
-from cnn_tui.tui.session import OpenSession, Session
+from cnn_tui.tui.session import OpenSession, Session, Sink
 from cnn_tui.tui.steering import Steering
 
 QUIT_TIMEOUT_S = 10.0
@@ -141,7 +141,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         return self.session.run()
 
     # -- updates in -----------------------------------------------------------------------
-    def sink_for(self, generation: int) -> Callable[[Update], None]:
+    def sink_for(self, generation: int) -> Sink:
         """The sink of the session of ``generation``, called on its worker thread. The
         generation is the session's, not the app's when the update comes: a session left
         for a fork still says goodbye (Disconnected) after the app follows the fork."""
