@@ -129,8 +129,16 @@ class TileGrid:
         return Measurement(min(tile, limit), min(full, limit))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        new_line = Segment.line()
+        for line in self.segment_lines(console, options):
+            yield from line
+            yield new_line
+
+    def segment_lines(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
+        """The grid's lines, each a list of segments: what ``__rich_console__`` yields, for a
+        caller that takes lines as they are (a widget handing Textual finished strips)."""
         if not self.tiles:
-            return
+            return []
         available = options.max_width if self.width is None else min(self.width, options.max_width)
         tile_width = min(self._tile_width(console, options), available)
         per_row = self.columns(tile_width, available)
@@ -138,23 +146,23 @@ class TileGrid:
         has_title = any(t.title for t in self.tiles)
         has_caption = any(t.caption for t in self.tiles)
         gap = Segment(" " * self.gap)
-        new_line = Segment.line()
+        blank = [Segment(" " * tile_width)]
+        lines: list[list[Segment]] = []
         for start in range(0, len(self.tiles), per_row):
             if start:
-                for _ in range(self.row_gap):
-                    yield new_line
+                lines.extend([] for _ in range(self.row_gap))
             blocks = [
                 self._tile_lines(console, body_options, tile, tile_width, has_title, has_caption)
                 for tile in self.tiles[start : start + per_row]
             ]
-            height = max(len(block) for block in blocks)
-            blank = [Segment(" " * tile_width)]
-            for row in range(height):
+            for row in range(max(len(block) for block in blocks)):
+                line: list[Segment] = []
                 for column, block in enumerate(blocks):
                     if column:
-                        yield gap
-                    yield from block[row] if row < len(block) else blank
-                yield new_line
+                        line.append(gap)
+                    line.extend(block[row] if row < len(block) else blank)
+                lines.append(line)
+        return lines
 
     def _tile_lines(
         self,

@@ -7,7 +7,7 @@ to (a map that is zero everywhere stays black). The digit itself leads the grid 
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.text import Text
 from textual.reactive import reactive
 
@@ -16,6 +16,7 @@ from cnn_tui.render import Heatmap, Tile, TileGrid, fit_to, map_tile
 from cnn_tui.render.tiling import fit_tiles
 from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
+from cnn_tui.tui.widgets.picture import Picture
 
 LAYERS: dict[str, tuple[int, ...]] = {"conv1": (24, 12, 8, 6), "conv2": (16, 8, 4)}
 
@@ -31,7 +32,7 @@ class FeatureMaps(ViewWidget):
         self.stage = names[(names.index(self.stage) + 1) % len(names)]
         return self.stage
 
-    def draw(self, view: RunView) -> RenderableType:
+    def draw(self, view: RunView) -> RenderableType | Picture:
         probe, glyphs = view.probe, self.glyphs
         if probe is None:
             return Text(f"waiting for the first probe{glyphs.ellipsis}", style="dim")
@@ -49,4 +50,6 @@ class FeatureMaps(ViewWidget):
         )
         caption = probe_caption(probe, view.classes, short=True)
         header.append(f"{caption.who}{glyphs.sep}{caption.answer}", style="")
-        return Group(header, TileGrid(tiles, width=width, gap=1, row_gap=1, glyphs=glyphs))
+        return Picture(
+            self.app, header, TileGrid(tiles, width=width, gap=1, row_gap=1, glyphs=glyphs)
+        )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 from rich.cells import cell_len
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -24,6 +24,7 @@ from cnn_tui.render import Heatmap, Tile, TileGrid, legend
 from cnn_tui.render.filter_fit import KERNEL, GroupFit, fit_filters
 from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
+from cnn_tui.tui.widgets.picture import Picture
 
 LEGEND_WIDTH = 40
 STEP = "filters: previous / next conv2 filter"
@@ -59,7 +60,7 @@ class FilterView(ViewWidget, can_focus=True):
         probes = [p for p in (self.view.probe, self.view.drawn_probe) if p is not None]
         return max(probes, key=lambda p: p.examples_seen, default=None)
 
-    def draw(self, view: RunView) -> RenderableType:
+    def draw(self, view: RunView) -> RenderableType | Picture:
         probe, glyphs = self.newest_probe, self.glyphs
         if probe is None:
             return Text(f"waiting for the first probe{glyphs.ellipsis}", style="dim")
@@ -81,7 +82,8 @@ class FilterView(ViewWidget, can_focus=True):
             f"{chosen}: {len(conv2)} kernels, 1 per conv1 map",
         )
         lines = layout.header_lines
-        return Group(
+        return Picture(
+            self.app,
             *self._heading(conv1_title, "conv1", conv1_bound, lines),
             self._grid(conv1, conv1_bound, first, "{}"),
             *[Text("")] * layout.gap,

@@ -10,6 +10,7 @@ from cnn_tui.render import TileGrid, digit_tile, fit_to
 from cnn_tui.render.tiling import fit_tiles
 from cnn_tui.runview import Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
+from cnn_tui.tui.widgets.picture import Picture
 
 TITLE_WIDTH = len("Ground Truth: 7")
 
@@ -18,7 +19,7 @@ class SampleDigits(ViewWidget):
     DRAWS = Part.SAMPLES
     EVERY = 2.0
 
-    def draw(self, view: RunView) -> RenderableType:
+    def draw(self, view: RunView) -> RenderableType | Picture:
         s, glyphs = view.samples, self.glyphs
         if s is None:
             return Text(f"waiting for the first predictions{glyphs.ellipsis}", style="dim")
@@ -36,4 +37,4 @@ class SampleDigits(ViewWidget):
             )
             for i in range(min(len(s.indices), fit.capacity))
         ]
-        return TileGrid(tiles, width=width, gap=1, row_gap=1, glyphs=glyphs)
+        return Picture(self.app, TileGrid(tiles, width=width, gap=1, row_gap=1, glyphs=glyphs))
