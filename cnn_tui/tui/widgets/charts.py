@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from textual.app import RenderResult
@@ -21,6 +22,7 @@ from textual_plotext import PlotextPlot
 from cnn_tui.render.series import downsample, envelope, smooth
 from cnn_tui.runview import Curves, Overlay, Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
+from cnn_tui.tui.widgets.plot_strips import PlotStrips
 
 MIN_LOG = 1e-4
 OVERLAY_COLOURS = ("orange", "green", "white", "yellow", "blue")  # apart from cyan, red, gray
@@ -43,6 +45,11 @@ class CurvesChart(ViewWidget, PlotextPlot):
         return max(8, 2 * self.size.width)
 
     def draw(self, view: RunView) -> RenderResult:
+        self.plot_view(view)
+        return self.figure()
+
+    def plot_view(self, view: RunView) -> None:
+        """Give plotext the view's data afresh (a build changes it: build once per plot)."""
         plt = self.plt
         plt.clear_data()
         self.per = 60.0 if longest_training(view) >= MINUTES_FROM else 1.0
@@ -52,7 +59,23 @@ class CurvesChart(ViewWidget, PlotextPlot):
         if self.axis == "seen":
             for seen, _ in view.curves.markers:
                 plt.vline(seen / 1000, "magenta")
-        return PlotextPlot.render(self)
+
+    def figure(self) -> RenderResult:
+        """The built plot as strips (see plot_strips), or as textual-plotext draws it where
+        plotext keeps no character matrix."""
+        plt, (width, height) = self.plt, self.size
+        # textual-plotext's render, up to its build: the size (twice: its issue #5), the theme
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        figure: Any = plt  # plotext's figure, past its typed surface
+        try:
+            figure._set_sizes()
+            figure._build_matrix()
+            matrix = figure.monitor.matrix
+        except AttributeError:
+            return PlotextPlot.render(self)
+        return PlotStrips.from_matrix(matrix)
 
     def x(self, seen: Sequence[float], seconds: Sequence[float]) -> list[float]:
         """Where points go on the chosen axis (NaN: unknown, left out)."""
