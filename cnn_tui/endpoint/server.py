@@ -37,7 +37,16 @@ from cnn_tui.endpoint.protocol import (
     request_id,
 )
 from cnn_tui.engine.control import Announce, Control, ForgetViewer, ProbeIndex
-from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, RunState, SamplesPredicted
+from cnn_tui.engine.events import (
+    BatchLogged,
+    Event,
+    HealthSampled,
+    ProbeTaken,
+    RunStarted,
+    RunState,
+    SamplesPredicted,
+    SystemSampled,
+)
 from cnn_tui.runview import RunView
 from cnn_tui.wire.codec import encode_tensor
 from cnn_tui.wire.lines import LineError, read_line, write_line
@@ -49,6 +58,7 @@ class Throttled(ProtocolError):
     """A well-formed command over the viewer's rate."""
 
 
+ROUTINE = (BatchLogged, HealthSampled, SystemSampled, SamplesPredicted)  # see is_routine
 BLOB_DIGITS = 640  # test digits per blob message: 500 kB of pixels, 670 kB of base64
 
 
@@ -198,8 +208,9 @@ class Endpoint:
         if targets:
             line = event_line(event)
             picture, pace = isinstance(event, PICTURES), pace_of(event)
+            routine = is_routine(event)
             for link in targets:
-                link.send(line, picture=picture, pace=pace)
+                link.send(line, picture=picture, pace=pace, routine=routine)
                 if link.closing:  # too far behind: it counts as gone from now on
                     self._detach(link)
         self._stop_if_unwatched()
@@ -379,6 +390,14 @@ class Endpoint:
                 "data": data,
             }
             link.send(write_line(line))
+
+
+def is_routine(event: Event) -> bool:
+    """Whether ``event`` may wait a moment to go out with others (see link.py): the stream
+    of metrics and the run's own pictures, not what a viewer waits for or must see at once."""
+    if isinstance(event, ProbeTaken):
+        return event.viewers is None and event.source == "test"
+    return isinstance(event, ROUTINE)
 
 
 def pace_of(event: Event) -> Pace | None:

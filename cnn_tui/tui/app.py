@@ -38,7 +38,7 @@ from cnn_tui.spawn import Started, StartFailed, launch
 from cnn_tui.tui.comparisons import Comparisons
 from cnn_tui.tui.fork_launch import fork_argv
 from cnn_tui.tui.glyphs_app import GlyphsApp
-from cnn_tui.tui.messages import RunUpdate
+from cnn_tui.tui.messages import Inbox, RunUpdates
 from cnn_tui.tui.screens.confirm import ConfirmDialog
 from cnn_tui.tui.screens.dashboard import DashboardScreen
 from cnn_tui.tui.screens.help import HelpScreen, help_sections
@@ -145,16 +145,21 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         """The sink of the session of ``generation``, called on its worker thread. The
         generation is the session's, not the app's when the update comes: a session left
         for a fork still says goodbye (Disconnected) after the app follows the fork."""
+        inbox = Inbox(generation)
 
         def post_update(update: Update) -> None:
-            self.post_message(RunUpdate(update, generation))
+            if inbox.put(update):
+                self.post_message(RunUpdates(inbox))
 
         return post_update
 
-    def on_run_update(self, message: RunUpdate) -> None:
-        if message.generation != self.generation:
-            return  # from the run this monitor followed before a fork
-        update = message.update
+    def on_run_updates(self, message: RunUpdates) -> None:
+        inbox = message.inbox
+        for update in inbox.take():
+            if inbox.generation == self.generation:  # else from the run followed before a fork
+                self.apply_update(update)
+
+    def apply_update(self, update: Update) -> None:
         if isinstance(update, Forked) and self.pending_fork is not None:
             self.start_fork(update)
         self.view.apply(update)

@@ -1,36 +1,46 @@
-"""The Textual message that carries a run's updates from the worker thread to the app.
+"""How a run's updates travel from the session's thread to the app: an inbox and a message.
 
-The worker posts one message per update (``post_message`` is thread-safe and does not block
-the trainer). Events that accumulate (a loss point, a log line) must all arrive, so they are
-never coalesced; pictures that only matter in their latest form (sample predictions, probes,
-the processes' samples) coalesce with an identical kind queued right behind them, as
-Textual's ``can_replace`` allows.
+A session's thread (the reader of a run's endpoint, a replay) puts each update in its
+:class:`Inbox`; the app is told with one :class:`RunUpdates` message when the inbox was
+empty, and takes everything that waits when it handles it. A run's endpoint sends its metrics
+in bursts (endpoint/link.py), so a burst costs the app one message, not one per line: each
+message is a wake-up of the app's loop and a trip through Textual's dispatch, which cost a
+watching monitor more than the updates themselves. Every update arrives, in order.
 """
 
 from __future__ import annotations
 
+import threading
+
 from textual.message import Message
 
-from cnn_tui.engine.events import ProbeTaken, SamplesPredicted, SystemSampled
 from cnn_tui.runview import Update
 
 
-class RunUpdate(Message):
-    """One update (an engine event, or news of the connection), in the order it came."""
+class Inbox:
+    """One session's updates, waiting for the app (``put`` from any thread)."""
 
-    def __init__(self, update: Update, generation: int = 0) -> None:
-        super().__init__()
-        self.update = update
+    def __init__(self, generation: int) -> None:
         self.generation = generation  # the session it came from (a fork starts the next)
+        self._updates: list[Update] = []
+        self._lock = threading.Lock()
 
-    def can_replace(self, message: Message) -> bool:
-        if not isinstance(message, RunUpdate):
-            return False
-        mine, theirs = self.update, message.update
-        if isinstance(mine, SamplesPredicted):
-            return isinstance(theirs, SamplesPredicted)
-        if isinstance(mine, SystemSampled):
-            return isinstance(theirs, SystemSampled)
-        if isinstance(mine, ProbeTaken):
-            return isinstance(theirs, ProbeTaken) and theirs.source == mine.source
-        return False
+    def put(self, update: Update) -> bool:
+        """Add ``update``; True when the inbox was empty, so the app must be told."""
+        with self._lock:
+            self._updates.append(update)
+            return len(self._updates) == 1
+
+    def take(self) -> list[Update]:
+        """Everything waiting, oldest first; the inbox is empty after."""
+        with self._lock:
+            updates, self._updates = self._updates, []
+        return updates
+
+
+class RunUpdates(Message):
+    """Updates wait in ``inbox`` (it may be empty by now: an earlier message took them)."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
