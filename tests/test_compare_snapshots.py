@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Static
 
 from cnn_tui.engine.events import (
@@ -34,6 +36,13 @@ from tests.helpers import drive, wait_until
 from tests.recordings import Replayed
 
 SnapCompare = Callable[..., bool]
+
+
+def on_screen(widget: Widget) -> str:
+    """The widget's lines as the screen has them."""
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, *widget.size)))
+
+
 SIZES = [(120, 40), (80, 24)]
 DEMO_HPARAMS = {"batch_size": 64, "test_batch_size": 1000, "epochs": 3, "momentum": 0.5}
 
@@ -137,7 +146,7 @@ def test_a_resumed_run_with_others_on_its_charts_draws(
         app.refresh_overlays(force=True)
         app.redraw(force=True)
         await pilot.pause()
-        drawn = {type(c).__name__: str(c.render()) for c in app.screen.query(CurvesChart)}
+        drawn = {type(c).__name__: on_screen(c) for c in app.screen.query(CurvesChart)}
         assert "this run" in drawn["LossChart"] and "lr 0.05" in drawn["LossChart"]
         assert "lr 0.05" in drawn["AccuracyChart"]  # this run has no accuracies to name
 

@@ -30,6 +30,7 @@ from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.replay import final_view
 from cnn_tui.tui.widgets.base import ViewWidget
 from cnn_tui.tui.widgets.filters import FilterView
+from cnn_tui.tui.widgets.picture import Picture
 from cnn_tui.tui.widgets.pipeline import ROWS, PipelineView, shape_text, stage_rows
 from tests.helpers import drive
 from tests.recordings import Replayed
@@ -78,7 +79,10 @@ def text_of(widget: Widget) -> str:
     """What the widget draws, as plain text at its size."""
     width = max(1, widget.size.width)
     console = Console(width=width, color_system=None, record=True, file=io.StringIO())
-    console.print(widget.render(), crop=True)
+    rendered = widget.render()
+    if isinstance(rendered, Picture):  # its parts, stacked as the Picture stacks them
+        rendered = Group(*rendered.parts)
+    console.print(rendered, crop=True)
     return console.export_text()
 
 
@@ -296,8 +300,8 @@ def test_layout_plan_keeps_every_stage_at_the_pane_sizes() -> None:
 # -- the filters ------------------------------------------------------------------------------
 def grids(widget: FilterView) -> list[TileGrid]:
     rendered = widget.render()
-    assert isinstance(rendered, Group)
-    return [r for r in rendered.renderables if isinstance(r, TileGrid)]
+    assert isinstance(rendered, Picture)
+    return [r for r in rendered.parts if isinstance(r, TileGrid)]
 
 
 def test_filter_keys_step_through_conv2_and_wrap(view: RunView) -> None:

@@ -51,11 +51,11 @@ class Picture(Visual):
         add = base.__add__ if base else None  # as Textual's _Styled: a null style adds nothing
         strips: list[Strip] = []
         for line in lines if height is None else lines[:height]:
-            # Rich's line splitting drops empty segments and crops to the width; so do we.
+            # as Rich's line splitting: every segment kept (an empty one too), cropped below
             if add is None:
-                segments = [Segment(text, s) for text, s, _ in line if text]
+                segments = [Segment(text, s) for text, s, _ in line]
             else:
-                segments = [Segment(text, add(s)) for text, s, _ in line if text]
+                segments = [Segment(text, add(s)) for text, s, _ in line]
             length = Segment.get_line_length(segments)
             if length > width:
                 segments = Segment.adjust_line_length(segments, width, pad=False)
