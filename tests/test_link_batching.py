@@ -5,6 +5,7 @@ tui/messages.py: a watching monitor was woken once per line.)"""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -124,6 +125,7 @@ def test_metrics_and_the_runs_own_pictures_are_routine_and_answers_are_not() -> 
         return ProbeTaken(640, source, 0, 7, stages, *weights, 7, 0.9, viewers=viewers)
 
     assert is_routine(batch) and is_routine(samples)
+    assert not is_routine(dataclasses.replace(batch, stepped=True))  # a step a viewer took
     assert is_routine(probe("test", None))
     assert not is_routine(probe("test", (3,)))  # the digit a viewer chose: its answer
     assert not is_routine(probe("drawn", (3,)))

@@ -39,7 +39,7 @@ MAX_ERRORS = 10  # bad messages in a row before the viewer is disconnected
 CLOSE_TIMEOUT_S = 10.0  # for a closing viewer to take its last lines
 READ_CHUNK = 1 << 16
 PICTURE_EVERY = 1.0  # seconds between two pictures of one kind to one viewer
-FLUSH_EVERY = 0.1  # seconds a routine line may wait for others to go out with
+FLUSH_EVERY = 0.25  # seconds a routine line may wait for others (the status line redraws at 2 Hz)
 WRITE_CHUNK = 128 << 10  # bytes joined into one write; the rest waits in the outbox
 
 

@@ -397,6 +397,8 @@ def is_routine(event: Event) -> bool:
     of metrics and the run's own pictures, not what a viewer waits for or must see at once."""
     if isinstance(event, ProbeTaken):
         return event.viewers is None and event.source == "test"
+    if isinstance(event, BatchLogged):
+        return not event.stepped  # the batch a viewer's `s` asked for shows at once
     return isinstance(event, ROUTINE)
 
 
