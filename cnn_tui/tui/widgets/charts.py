@@ -22,7 +22,7 @@ from textual_plotext import PlotextPlot
 from cnn_tui.render.series import downsample, envelope, smooth
 from cnn_tui.runview import Curves, Overlay, Part, RunView
 from cnn_tui.tui.widgets.base import ViewWidget
-from cnn_tui.tui.widgets.plot_strips import PlotStrips
+from cnn_tui.tui.widgets.plot_strips import CellStyles, PlotStrips
 
 MIN_LOG = 1e-4
 OVERLAY_COLOURS = ("orange", "green", "white", "yellow", "blue")  # apart from cyan, red, gray
@@ -38,6 +38,10 @@ class CurvesChart(ViewWidget, PlotextPlot):
     EVERY = 2.0
     axis = reactive("seen")  # "seen" or "time"
     per = 60.0  # seconds per unit of the time axis: minutes, or seconds for a short run
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.plot_styles: dict[str, CellStyles] = {}  # by app theme: see PlotStrips
 
     @property
     def point_budget(self) -> int:
@@ -69,13 +73,12 @@ class CurvesChart(ViewWidget, PlotextPlot):
         plt._set_size(width, height)
         plt.theme(self._get_plotext_theme_name(self.app.theme))
         figure: Any = plt  # plotext's figure, past its typed surface
-        try:
-            figure._set_sizes()
-            figure._build_matrix()
-            matrix = figure.monitor.matrix
-        except AttributeError:
+        if not all(hasattr(figure, name) for name in ("_set_sizes", "_build_matrix", "monitor")):
             return PlotextPlot.render(self)
-        return PlotStrips.from_matrix(matrix)
+        figure._set_sizes()
+        figure._build_matrix()
+        styles = self.plot_styles.setdefault(self.app.theme, {})
+        return PlotStrips.from_matrix(figure.monitor.matrix, styles)
 
     def x(self, seen: Sequence[float], seconds: Sequence[float]) -> list[float]:
         """Where points go on the chosen axis (NaN: unknown, left out)."""

@@ -6,7 +6,8 @@ string back into a Rich ``Text`` and handing it to Textual, which turns it into 
 and splits it into strips: four passes over the same cells, 7 of the 11 ms a chart's redraw
 took. :class:`PlotStrips` reads plotext's matrix (markers and colours per cell) once, in runs
 of one colour, and styles each run with the style the ANSI round trip gives it, worked out
-once per colour (and widget style) by that same round trip on a single character.
+once per colour (and widget style) by that same round trip on a single character, and
+kept by the chart from frame to frame.
 
 The matrix is plotext's internal state (``monitor.matrix``, plotext 5.3): where it is not
 there, :func:`plot_visual` falls back to the ANSI string.
@@ -28,25 +29,35 @@ from textual.visual import RenderOptions, Visual
 
 Colours = tuple[object, object, object]  # plotext's (fullground, style, background) of a cell
 Run = tuple[str, Colours]  # characters in one colour
+CellStyles = dict[tuple[str, Style], Style]  # by escape sequence and widget style
 
 
 class PlotStrips(Visual):
     """The rows of a plotext matrix, top first, each as runs of one colour."""
 
-    def __init__(self, rows: Sequence[Sequence[Run]], width: int, ansi: dict[Colours, str]):
+    def __init__(
+        self,
+        rows: Sequence[Sequence[Run]],
+        width: int,
+        ansi: dict[Colours, str],
+        styles: CellStyles | None = None,
+    ) -> None:
         self.rows = rows
         self.width = width
         self.ansi = ansi  # each colour's escape sequence, as plotext writes it
-        self._styles: dict[tuple[Colours, Style], Style] = {}
+        self._styles = {} if styles is None else styles
 
     @classmethod
-    def from_matrix(cls, matrix: Any) -> PlotStrips:
-        """Runs of equal colours along each row of plotext's ``matrix``, top row first."""
-        markers, fg, styles, bg = matrix.marker, matrix.fullground, matrix.style, matrix.background
+    def from_matrix(cls, matrix: Any, styles: CellStyles | None = None) -> PlotStrips:
+        """Runs of equal colours along each row of plotext's ``matrix``, top row first.
+        ``styles``: the styles worked out so far, kept by the caller from frame to frame
+        (for one app theme: the theme maps ANSI colours)."""
+        markers, fg, bg = matrix.marker, matrix.fullground, matrix.background
+        emphasis = matrix.style  # plotext's "style": bold, italic...
         rows: list[list[Run]] = []
         ansi: dict[Colours, str] = {}
         for r in range(len(markers) - 1, -1, -1):
-            cells = list(zip(fg[r], styles[r], bg[r], strict=True))
+            cells = list(zip(fg[r], emphasis[r], bg[r], strict=True))
             runs: list[Run] = []
             start = 0
             for c in range(1, len(cells) + 1):
@@ -58,7 +69,7 @@ class PlotStrips(Visual):
                     start = c
             rows.append(_merge_plain(runs, ansi))
         width = len(markers[0]) if markers else 0
-        return cls(rows, width, ansi)
+        return cls(rows, width, ansi, styles)
 
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
@@ -79,10 +90,10 @@ class PlotStrips(Visual):
     def _style(self, colours: Colours, base: Style, options: RenderOptions) -> Style:
         """The style a run in ``colours`` gets through the ANSI string, Rich's ``Text`` and
         Textual's ``Content`` (which maps ANSI colours through the app's theme)."""
-        key = (colours, base)
+        code = self.ansi[colours]
+        key = (code, base)
         found = self._styles.get(key)
         if found is None:
-            code = self.ansi[colours]
             text = Text.from_ansi(f"{code}x\x1b[0m" if code else "x")
             content = Content.from_rich_text(text)
             _, cell_style = next(iter(content.render(base, end="", parse_style=options.get_style)))
