@@ -7,8 +7,8 @@ to (a map that is zero everywhere stays black). The digit itself leads the grid 
 
 from __future__ import annotations
 
-from rich.console import RenderableType
 from rich.text import Text
+from textual.app import RenderResult
 from textual.reactive import reactive
 
 from cnn_tui.phrases import probe_caption
@@ -32,7 +32,7 @@ class FeatureMaps(ViewWidget):
         self.stage = names[(names.index(self.stage) + 1) % len(names)]
         return self.stage
 
-    def draw(self, view: RunView) -> RenderableType | Picture:
+    def draw(self, view: RunView) -> RenderResult:
         probe, glyphs = view.probe, self.glyphs
         if probe is None:
             return Text(f"waiting for the first probe{glyphs.ellipsis}", style="dim")

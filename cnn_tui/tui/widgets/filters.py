@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import torch
 from rich.cells import cell_len
-from rich.console import RenderableType
 from rich.text import Text
+from textual.app import RenderResult
 from textual.binding import Binding
 from textual.reactive import reactive
 
@@ -60,7 +60,7 @@ class FilterView(ViewWidget, can_focus=True):
         probes = [p for p in (self.view.probe, self.view.drawn_probe) if p is not None]
         return max(probes, key=lambda p: p.examples_seen, default=None)
 
-    def draw(self, view: RunView) -> RenderableType | Picture:
+    def draw(self, view: RunView) -> RenderResult:
         probe, glyphs = self.newest_probe, self.glyphs
         if probe is None:
             return Text(f"waiting for the first probe{glyphs.ellipsis}", style="dim")

@@ -34,28 +34,23 @@ class Picture(Visual):
     def lines(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
         """The parts' lines, unstyled: a grid's as it makes them, anything else rendered."""
         lines: list[list[Segment]] = []
-        unpadded = options.update(height=None)  # render_lines pads to a height: a Group does not
         for part in self.parts:
             if isinstance(part, TileGrid):
                 lines += part.segment_lines(console, options)
             else:
-                lines += console.render_lines(part, unpadded, pad=False, new_lines=False)
+                lines += console.render_lines(part, options, pad=False, new_lines=False)
         return lines
 
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
-        console, console_options = self._console(width, height)
-        lines = self.lines(console, console_options)
+        lines = self.lines(*self._console(width))
         base = style.rich_style
-        add = base.__add__ if base else None  # as Textual's _Styled: a null style adds nothing
         strips: list[Strip] = []
         for line in lines if height is None else lines[:height]:
-            # as Rich's line splitting: every segment kept (an empty one too), cropped below
-            if add is None:
-                segments = [Segment(text, s) for text, s, _ in line]
-            else:
-                segments = [Segment(text, add(s)) for text, s, _ in line]
+            # as Textual's _Styled and Rich's line splitting: every segment styled and kept
+            # (an empty one too), the line cropped to the width
+            segments = list(Segment.apply_style(line, base))
             length = Segment.get_line_length(segments)
             if length > width:
                 segments = Segment.adjust_line_length(segments, width, pad=False)
@@ -64,14 +59,14 @@ class Picture(Visual):
         return strips
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        console, options = self._console(container_width, None)
+        console, options = self._console(container_width)
         return max((Measurement.get(console, options, p).maximum for p in self.parts), default=0)
 
     def get_height(self, rules: RulesMap, width: int) -> int:
-        console, options = self._console(width, None)
-        return len(self.lines(console, options))
+        return len(self.lines(*self._console(width)))
 
-    def _console(self, width: int, height: int | None) -> tuple[Console, ConsoleOptions]:
-        """The console and the options Textual renders a Rich renderable with."""
-        options = self.app.console_options.update(highlight=False, width=width, height=height)
+    def _console(self, width: int) -> tuple[Console, ConsoleOptions]:
+        """The console and the options Textual renders a Rich renderable with, without a
+        height: render_lines would pad each part to it, where a Group stacks them."""
+        options = self.app.console_options.update(highlight=False, width=width, height=None)
         return self.app.console, options

@@ -3,8 +3,8 @@ current prediction and confidence, wrong ones marked."""
 
 from __future__ import annotations
 
-from rich.console import RenderableType
 from rich.text import Text
+from textual.app import RenderResult
 
 from cnn_tui.render import TileGrid, digit_tile, fit_to
 from cnn_tui.render.tiling import fit_tiles
@@ -19,7 +19,7 @@ class SampleDigits(ViewWidget):
     DRAWS = Part.SAMPLES
     EVERY = 2.0
 
-    def draw(self, view: RunView) -> RenderableType | Picture:
+    def draw(self, view: RunView) -> RenderResult:
         s, glyphs = view.samples, self.glyphs
         if s is None:
             return Text(f"waiting for the first predictions{glyphs.ellipsis}", style="dim")
