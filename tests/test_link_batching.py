@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from textual.pilot import Pilot
 
-from cnn_tui.endpoint.link import WRITE_CHUNK, ViewerLink
+from cnn_tui.endpoint.link import WRITE_CHUNK, Pace, ViewerLink
 from cnn_tui.endpoint.server import is_routine
 from cnn_tui.engine.events import (
     BatchLogged,
@@ -178,3 +178,21 @@ def test_a_burst_of_updates_reaches_the_app_as_one_message() -> None:
         assert app.handled - before == 1
 
     drive(app, body)
+
+
+def test_a_held_picture_a_viewer_asked_for_is_not_made_routine_when_released() -> None:
+    async def scene() -> list[bytes]:
+        writer = RecordingWriter()
+        link = ViewerLink(1, writer, picture_every=0.01, flush_every=3600.0)  # type: ignore[arg-type]
+        pump = asyncio.create_task(link.pump())
+        chosen = Pace("probe", 5)  # the digit this viewer chose: its answers are not routine
+        link.send(b"probe 5 a\n", picture=True, pace=chosen)
+        await writer.wrote.wait()
+        writer.wrote.clear()
+        link.send(b"probe 5 b\n", picture=True, pace=chosen)  # too soon: held, then released
+        await asyncio.wait_for(writer.wrote.wait(), timeout=30)  # not after the 3600 s flush
+        link.close_with("done")
+        await pump
+        return writer.writes[:-1]
+
+    assert asyncio.run(scene()) == [b"probe 5 a\n", b"probe 5 b\n"]

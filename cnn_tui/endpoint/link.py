@@ -76,7 +76,9 @@ class ViewerLink:
     picture_every: float = PICTURE_EVERY
     clock: Callable[[], float] = time.monotonic
     _last_paced: dict[str, tuple[float, Hashable]] = field(default_factory=dict)
-    _held: dict[str, bytes] = field(default_factory=dict)  # by kind: the newest, waiting
+    # by kind: the newest picture waiting, and whether it is routine (a viewer's chosen digit
+    # is not)
+    _held: dict[str, tuple[bytes, bool]] = field(default_factory=dict)
     flush_every: float = FLUSH_EVERY
     _flush: asyncio.TimerHandle | None = None  # when routine lines waiting go out
 
@@ -91,7 +93,7 @@ class ViewerLink:
         line goes within ``flush_every`` seconds; any other, at once."""
         if self._closing is not None:
             return
-        if pace is not None and self._hold(line, pace):
+        if pace is not None and self._hold(line, pace, routine):
             return
         self._outbox.append((picture, line))
         self._queued += len(line)
@@ -108,7 +110,7 @@ class ViewerLink:
         elif self._flush is None and not self._wake.is_set():
             self._flush = asyncio.get_running_loop().call_later(self.flush_every, self._wake.set)
 
-    def _hold(self, line: bytes, pace: Pace) -> bool:
+    def _hold(self, line: bytes, pace: Pace, routine: bool) -> bool:
         """Whether ``line`` waits: a picture of the same subject went out too recently."""
         now = self.clock()
         last = self._last_paced.get(pace.kind)
@@ -116,16 +118,17 @@ class ViewerLink:
             if pace.kind not in self._held:
                 delay = last[0] + self.picture_every - now
                 asyncio.get_running_loop().call_later(delay, self._release, pace)
-            self._held[pace.kind] = line
+            self._held[pace.kind] = (line, routine)
             return True
         self._held.pop(pace.kind, None)  # a new subject: what was held is out of date
         self._last_paced[pace.kind] = (now, pace.subject)
         return False
 
     def _release(self, pace: Pace) -> None:
-        line = self._held.pop(pace.kind, None)
-        if line is not None:
-            self.send(line, picture=True, pace=pace, routine=True)
+        held = self._held.pop(pace.kind, None)
+        if held is not None:
+            line, routine = held
+            self.send(line, picture=True, pace=pace, routine=routine)
 
     def close_with(self, reason: str) -> None:
         """Send ``bye`` with ``reason`` after what is queued, then close."""
@@ -168,7 +171,7 @@ class ViewerLink:
             lines.append(line)
             size += len(line)
         self._queued -= size
-        return lines[0] if len(lines) == 1 else b"".join(lines)
+        return b"".join(lines)
 
     async def _drain(self) -> None:
         if self._closing is None:

@@ -58,7 +58,7 @@ class Throttled(ProtocolError):
     """A well-formed command over the viewer's rate."""
 
 
-ROUTINE = (BatchLogged, HealthSampled, SystemSampled, SamplesPredicted)  # see is_routine
+ROUTINE = (HealthSampled, SystemSampled, SamplesPredicted)  # and more: see is_routine
 BLOB_DIGITS = 640  # test digits per blob message: 500 kB of pixels, 670 kB of base64
 
 

@@ -26,10 +26,7 @@ def downsample(
     bounds = _buckets(len(kx), limit)
     # builtin sum over list slices: left to right, the same float on every CPU (numpy's
     # reductions pair and vectorise, and their last digit follows the CPU's SIMD width)
-    return (
-        [sum(kx[a:b]) / (b - a) for a, b in bounds],
-        [sum(ky[a:b]) / (b - a) for a, b in bounds],
-    )
+    return _means(kx, bounds), _means(ky, bounds)
 
 
 def envelope(
@@ -40,10 +37,14 @@ def envelope(
     kx, ky = _known(xs, ys)
     bounds = _buckets(len(kx), min(limit, len(kx)))
     return (
-        [sum(kx[a:b]) / (b - a) for a, b in bounds],
+        _means(kx, bounds),
         [min(ky[a:b]) for a, b in bounds],
         [max(ky[a:b]) for a, b in bounds],
     )
+
+
+def _means(values: list[float], bounds: list[tuple[int, int]]) -> list[float]:
+    return [sum(values[a:b]) / (b - a) for a, b in bounds]
 
 
 def _buckets(n: int, buckets: int) -> list[tuple[int, int]]:

@@ -154,10 +154,11 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         return post_update
 
     def on_run_updates(self, message: RunUpdates) -> None:
-        inbox = message.inbox
-        for update in inbox.take():
-            if inbox.generation == self.generation:  # else from the run followed before a fork
-                self.apply_update(update)
+        updates = message.inbox.take()
+        if message.inbox.generation != self.generation:
+            return  # from the run this monitor followed before a fork
+        for update in updates:
+            self.apply_update(update)
 
     def apply_update(self, update: Update) -> None:
         if isinstance(update, Forked) and self.pending_fork is not None:
