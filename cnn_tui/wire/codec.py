@@ -171,15 +171,17 @@ def _decoder(tp: Any) -> Decoder:
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         if _is_flat_record(args[0]):
             return lambda data, where: _decode_columns(data, args[0], where)
-        return lambda data, where: tuple(_decode_items(data, args[0], where))
+        items = _items_decoder(args[0])
+        return lambda data, where: tuple(items(data, where))
     if origin is tuple:
-        return lambda data, where: _decode_fixed_tuple(data, args, where)
+        return _fixed_tuple_decoder(args)
     if origin in (list, deque):
+        items = _items_decoder(args[0])
         if origin is list:
-            return lambda data, where: _decode_items(data, args[0], where)
-        return lambda data, where: deque(_decode_items(data, args[0], where))
+            return items
+        return lambda data, where: deque(items(data, where))
     if origin in (dict, Mapping):
-        return lambda data, where: _decode_mapping(data, args[1], where)
+        return _mapping_decoder(args[1])
     return lambda data, where: _no_decoding(tp)
 
 
@@ -206,27 +208,42 @@ def _decode_enum(data: Any, tp: type[enum.Enum], where: str) -> enum.Enum:
         raise WireError(where, f"must be one of {[m.value for m in tp]}") from None
 
 
-def _decode_items(data: Any, tp: Any, where: str) -> list[Any]:
-    if tp in FLAT_ITEMS:  # a health sample's histograms: 4 x 64 counts, 18 samples a second
-        return _flat_column(data, tp, where)
-    items = _expect(data, list, where, "a list")
+def _items_decoder(tp: Any) -> Decoder:
+    """A list's decoder, chosen once for its item type: plain values (a health sample's
+    histograms, 4 x 64 counts) checked in one pass, anything else item by item."""
+    if tp in FLAT_KINDS:
+        return lambda data, where: _flat_column(data, tp, where)
     item = _decoder(tp)
-    return [item(v, f"{where}[{i}]") for i, v in enumerate(items)]
+
+    def decode_items(data: Any, where: str) -> list[Any]:
+        items = _expect(data, list, where, "a list")
+        return [item(v, f"{where}[{i}]") for i, v in enumerate(items)]
+
+    return decode_items
 
 
-def _decode_fixed_tuple(data: Any, args: tuple[Any, ...], where: str) -> tuple[Any, ...]:
-    items = _expect(data, list, where, f"a list of {len(args)}")
-    if len(items) != len(args):
-        raise WireError(where, f"must be a list of {len(args)}")
-    return tuple(
-        _decoder(t)(v, f"{where}[{i}]") for i, (v, t) in enumerate(zip(items, args, strict=True))
-    )
+def _fixed_tuple_decoder(args: tuple[Any, ...]) -> Decoder:
+    decoders = [_decoder(t) for t in args]
+
+    def decode_fixed_tuple(data: Any, where: str) -> tuple[Any, ...]:
+        items = _expect(data, list, where, f"a list of {len(args)}")
+        if len(items) != len(args):
+            raise WireError(where, f"must be a list of {len(args)}")
+        return tuple(
+            d(v, f"{where}[{i}]") for i, (v, d) in enumerate(zip(items, decoders, strict=True))
+        )
+
+    return decode_fixed_tuple
 
 
-def _decode_mapping(data: Any, tp: Any, where: str) -> dict[str, Any]:
-    mapping = _expect(data, dict, where, "an object")
+def _mapping_decoder(tp: Any) -> Decoder:
     value = _decoder(tp)
-    return {k: value(v, f"{where}.{k}") for k, v in mapping.items()}
+
+    def decode_mapping(data: Any, where: str) -> dict[str, Any]:
+        mapping = _expect(data, dict, where, "an object")
+        return {k: value(v, f"{where}.{k}") for k, v in mapping.items()}
+
+    return decode_mapping
 
 
 def decode_tensor(data: Any, where: str = "") -> torch.Tensor:
@@ -315,9 +332,6 @@ def _dataclass_decoder(tp: Any) -> Decoder:
         return value
 
     return decode_dataclass
-
-
-FLAT_ITEMS = frozenset({int, float, str})  # decoded a whole list at a time (_flat_column)
 
 
 def _decode_columns(data: Any, record_type: Any, where: str) -> tuple[Any, ...]:
