@@ -1,7 +1,9 @@
 """Datasets for the tutorial's CNN: which files, where they come from, one tensor per split.
 
 Provides the registry :data:`DATASETS` (MNIST, Fashion-MNIST, KMNIST; torchvision's classes
-supply the folder layout, mirrors, md5s and class names), :func:`load_data` and
+supply the folder layout, mirrors and md5s, imported when files are looked for: a monitor
+needs only the class names, and importing torchvision's datasets is seconds of CPU on a
+small box), :func:`load_data` and
 :func:`normalize`. ``load_data`` takes files from ``--data-dir``/``CNN_TUI_DATA`` if given
 (no fallback), else from the user cache, downloading what is missing into it, else (MNIST
 only) from the sample shipped in this package, and says which and why in a
@@ -21,10 +23,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
-from torchvision.datasets import KMNIST, MNIST, FashionMNIST
+
+if TYPE_CHECKING:
+    from torchvision.datasets import MNIST
 
 from cnn_tui.fetch import TIMEOUT_S, Downloader, DownloadFailed, Progress, download_url, fetch
 from cnn_tui.idx import IMAGE_MAGIC, LABEL_MAGIC, SIDE, DataError, read_pair, show_path
@@ -69,11 +73,17 @@ class DatasetSpec:
     """A dataset: its torchvision class (layout, mirrors, md5s), normalization and classes."""
 
     name: str
-    tv_class: type[MNIST]
-    folder: str  # <root>/<folder>/raw/, as torchvision lays it out
+    folder: str  # <root>/<folder>/raw/, as torchvision lays it out; its class's name
     mean: float
     std: float
-    classes: tuple[str, ...]
+    classes: tuple[str, ...]  # as torchvision's class has them (tests hold them equal)
+
+    @property
+    def tv_class(self) -> type[MNIST]:
+        import torchvision.datasets
+
+        cls: type[MNIST] = getattr(torchvision.datasets, self.folder)
+        return cls
 
     @property
     def resources(self) -> list[tuple[str, str]]:
@@ -81,18 +91,25 @@ class DatasetSpec:
         return [(str(name), str(md5)) for name, md5 in self.tv_class.resources]
 
 
-def _spec(name: str, cls: type[MNIST], mean: float, std: float) -> DatasetSpec:
-    return DatasetSpec(name, cls, cls.__name__, mean, std, tuple(cls.classes))
-
-
 DATASETS: dict[str, DatasetSpec] = {
     s.name: s
     for s in (
-        _spec("mnist", MNIST, 0.1307, 0.3081),  # the tutorial's values
-        _spec("fashion-mnist", FashionMNIST, 0.2860, 0.3530),
-        _spec("kmnist", KMNIST, 0.1918, 0.3483),
+        DatasetSpec(  # the tutorial's mean and std
+            "mnist", "MNIST", 0.1307, 0.3081,
+            ("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
+             "7 - seven", "8 - eight", "9 - nine"),
+        ),
+        DatasetSpec(
+            "fashion-mnist", "FashionMNIST", 0.2860, 0.3530,
+            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+             "Sneaker", "Bag", "Ankle boot"),
+        ),
+        DatasetSpec(
+            "kmnist", "KMNIST", 0.1918, 0.3483,
+            ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+        ),
     )
-}
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
