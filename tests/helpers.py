@@ -163,6 +163,7 @@ class LocalSession:
     owner = True
     read_only = False
     remote = False
+    watching = 1
 
     def __init__(self, run: Run, sink: Sink) -> None:
         self.engine = run

@@ -25,6 +25,7 @@ class RestoredOnly:
     owner = False
     read_only = True
     remote = True
+    watching = 1
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink

@@ -8,6 +8,7 @@ Server to viewer, in this order on a new connection::
     {"type": "event", "name": "BatchLogged", "data": {...}}      # then live, as it happens
     {"type": "reply", "id": 3, "ok": false, "error": "lr must be at most 10 (got 50)"}
     {"type": "blob", "id": 4, "what": "test_images", "part": 0, "parts": 16, "data": {...}}
+    {"type": "watching", "viewers": 3}      # how many are attached, whenever that changes
     {"type": "bye", "reason": "..."}        # the server is closing this connection
 
 Viewer to server: first ``{"type": "hello", "protocol": 1, "role": "viewer"}`` (or

@@ -43,6 +43,7 @@ class RemoteSession:
         self._asked_images = threading.Event()
         self._blob: list[torch.Tensor] = []
         self._left = False
+        self.watching = count(self.client.hello.get("viewers")) + 1  # with this one
 
     def bind(self, sink: Callable[[Update], None]) -> RemoteSession:
         """Deliver updates to ``sink`` (the app's): the session factory the app calls."""
@@ -90,6 +91,8 @@ class RemoteSession:
                     self.sink(Refused(str(message.get("error", "refused"))))
                 elif kind == "blob":
                     self._blob_part(message)
+                elif kind == "watching":
+                    self.watching = max(1, count(message.get("viewers")))
                 elif kind == "bye":
                     reason = str(message.get("reason", reason))
         except (OSError, ProtocolError, WireError, ValueError) as err:
@@ -113,3 +116,8 @@ class RemoteSession:
         if isinstance(parts, int) and part == parts - 1:
             images, self._blob = torch.cat(self._blob), []
             self.sink(TestImagesArrived(images))
+
+
+def count(value: object) -> int:
+    """A count the run sent, or 0 where it is not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

@@ -301,6 +301,7 @@ class Endpoint:
             self.owner_arrived.set()
         else:
             self._announce(f"a viewer attached ({len(self.viewers)} watching)")
+        self._tell_watching()
         return link
 
     def _detach(self, link: ViewerLink) -> None:
@@ -321,7 +322,14 @@ class Endpoint:
             self._announce(f"detached: training goes on; cnn-tui attach {self.run_id}")
         else:
             self._announce(f"a viewer left ({len(self.viewers)} watching)")
+        self._tell_watching()
         self._stop_if_unwatched()
+
+    def _tell_watching(self) -> None:
+        """How many watch, to every viewer: they share the box's CPU (tui/pacing.py)."""
+        line = write_line({"type": "watching", "viewers": len(self.viewers)})
+        for link in list(self.viewers.values()):
+            link.send(line)
 
     def _announce(self, message: str, level: str = "info") -> None:
         self.control.submit(Announce(message, level))

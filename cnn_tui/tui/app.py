@@ -39,6 +39,7 @@ from cnn_tui.tui.comparisons import Comparisons
 from cnn_tui.tui.fork_launch import fork_argv
 from cnn_tui.tui.glyphs_app import GlyphsApp
 from cnn_tui.tui.messages import Inbox, RunUpdates
+from cnn_tui.tui.pacing import LOOK_EVERY, Pacer
 from cnn_tui.tui.screens.confirm import ConfirmDialog
 from cnn_tui.tui.screens.dashboard import DashboardScreen
 from cnn_tui.tui.screens.help import HelpScreen, help_sections
@@ -82,11 +83,13 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         clock: Callable[[], float] = time.monotonic,
         compare: Sequence[Path] = (),
         freeze_heap: bool = False,
+        pacer: Pacer | None = None,
     ) -> None:
         """``freeze_heap``: this app is the process (the monitor's command, not a test), and
         once the run is on screen what is alive (torch, Textual, the restored view) may be
         kept out of the garbage collector's sweeps: 0.9% of a core less per monitor, which on a
-        CPU-bound box is training's (benchmarks/ui_overhead.py)."""
+        CPU-bound box is training's (benchmarks/ui_overhead.py). ``pacer``: this monitor
+        shares the box's CPU with training and the run's other monitors (tui/pacing.py)."""
         glyphs = glyphs or default_glyphs()  # before App reads NO_COLOR away
         super().__init__()
         self.glyphs = glyphs
@@ -105,6 +108,8 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         self.generation = 0  # of the session followed: a fork starts the next
         self.child: Started | None = None  # the run's process, when this monitor started it
         self.freeze_heap = freeze_heap
+        self.pacer = pacer
+        self._told_pacing = False
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen()
@@ -115,6 +120,8 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
             self.sub_title = "read-only"
         self.set_interval(1 / self.redraw_hz, self.redraw)
         self.set_interval(OVERLAYS_EVERY, self.refresh_overlays)
+        if self.pacer is not None:
+            self.set_interval(LOOK_EVERY, self.look_at_cpu)
         self.worker = self.run_worker(
             self._follow,
             thread=True,
@@ -192,9 +199,28 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         with self.batch_update():
             for screen in reversed(self.screen_stack):
                 if isinstance(screen, ViewScreen):
-                    screen.sync(self.view, now, at_once)
+                    screen.sync(self.view, now, at_once, self.stretch)
                 if not isinstance(screen, ModalScreen):
                     break  # what lies under an opaque screen is not drawn: leave it alone
+
+    @property
+    def stretch(self) -> float:
+        """How much longer than their own intervals the widgets wait between redraws."""
+        return self.pacer.stretch if self.pacer is not None else 1.0
+
+    def look_at_cpu(self) -> None:
+        """Share the box with training while its cores are busy (tui/pacing.py); say so once."""
+        assert self.pacer is not None
+        watching = self.session.watching if self.session is not None else 1
+        stretch = self.pacer.look(watching)
+        if stretch > 1 and not self._told_pacing:
+            self._told_pacing = True
+            who = "this monitor has" if watching == 1 else f"the {watching} monitors share"
+            self.notify(
+                f"the box's cores are busy training: {who} {self.pacer.budget:.0%} of a core, "
+                "so charts and pictures redraw less often",
+                timeout=8,
+            )
 
     def refresh_overlays(self, *, force: bool = False) -> None:
         """Other runs' new points (files read where they grew) onto the charts."""

@@ -17,6 +17,7 @@ from cnn_tui.endpoint.client import EndpointError
 from cnn_tui.endpoint.remote import RemoteSession
 from cnn_tui.spawn import Pending, Started, StartFailed
 from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.pacing import Pacer
 
 EXIT_LOST = 1
 STOP_WAIT_S = 60.0
@@ -36,7 +37,7 @@ def run_monitor(pending: Pending, *, compare: Sequence[Path] = ()) -> int:
         session = RemoteSession(started.run_dir, owner=True)
     except (EndpointError, OSError) as err:
         raise LaunchError(f"the run started but does not answer: {err}") from None
-    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True)
+    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True, pacer=Pacer())
     app.child = started
     app.run()
     return _after(app)
@@ -48,7 +49,7 @@ def run_attach(run_dir: Path, *, read_only: bool = False, compare: Sequence[Path
         session = RemoteSession(run_dir, read_only=read_only)
     except (EndpointError, OSError) as err:
         raise LaunchError(str(err)) from None
-    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True)
+    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True, pacer=Pacer())
     app.run()
     return _after(app)
 

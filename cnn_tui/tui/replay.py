@@ -55,6 +55,7 @@ class ReplaySession:
     owner = True
     read_only = False
     remote = False
+    watching = 1
     run_id = "demo"
 
     def __init__(self, events: Sequence[Event], sink: Sink, answer: Answer | None = None) -> None:

@@ -27,6 +27,7 @@ class Session(Protocol):
     owner: bool  # this monitor started the run: q stops it (else q only detaches)
     read_only: bool  # it may watch but not steer
     remote: bool  # the run is in another process, and outlives this monitor
+    watching: int  # the monitors attached to the run, this one included
 
     def run(self) -> RunState:
         """Deliver updates to the app's sink until the run or the connection ends."""

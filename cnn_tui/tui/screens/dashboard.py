@@ -77,11 +77,15 @@ class DashboardScreen(ViewScreen):
         self.action_show_tab(self.tab)
 
     def sync(
-        self, view: RunView, now: float | None = None, at_once: frozenset[Part] = frozenset()
+        self,
+        view: RunView,
+        now: float | None = None,
+        at_once: frozenset[Part] = frozenset(),
+        stretch: float = 1.0,
     ) -> None:
         # The system panel takes room only once the run sends samples (a hosted run does).
         self.set_class(view.system is not None, "-system")
-        super().sync(view, now, at_once)
+        super().sync(view, now, at_once, stretch)
 
     # -- panel keys -------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:

@@ -18,11 +18,15 @@ class ViewScreen(Screen[None]):
     ]
 
     def sync(
-        self, view: RunView, now: float | None = None, at_once: frozenset[Part] = frozenset()
+        self,
+        view: RunView,
+        now: float | None = None,
+        at_once: frozenset[Part] = frozenset(),
+        stretch: float = 1.0,
     ) -> None:
         """Hand the view to every view widget; ``now=None`` redraws whatever changed at once,
-        and so do the widgets drawing a part in ``at_once``.
+        and so do the widgets drawing a part in ``at_once``; ``stretch`` their intervals.
 
         The widgets are looked up at each sync, not kept: panes can be mounted later."""
         for widget in self.query(ViewWidget):
-            widget.sync(view, None if not at_once.isdisjoint(widget.draws) else now)
+            widget.sync(view, None if not at_once.isdisjoint(widget.draws) else now, stretch)

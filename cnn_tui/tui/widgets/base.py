@@ -59,14 +59,15 @@ class ViewWidget(GlyphWidget):
         self._next = float("-inf")  # when the interval allows the next redraw
         self._extent: object = ()  # what the size followed at the last layout (see extent)
 
-    def sync(self, view: RunView, now: float | None = None) -> None:
-        """Show ``view`` if the parts drawn changed and ``EVERY`` has passed since the last
-        redraw at ``now`` (``None``: at once, and the interval starts afresh)."""
+    def sync(self, view: RunView, now: float | None = None, stretch: float = 1.0) -> None:
+        """Show ``view`` if the parts drawn changed and ``EVERY`` (times ``stretch``: see
+        tui/pacing.py) has passed since the last redraw at ``now`` (``None``: at once, and the
+        interval starts afresh)."""
         versions = tuple(view.version(part) for part in self.draws)
         if versions == self._drawn or (now is not None and now < self._next):
             return
         self._drawn = versions
-        self._next = float("-inf") if now is None else now + self.EVERY
+        self._next = float("-inf") if now is None else now + self.EVERY * stretch
         self.show(view)
 
     def show(self, view: RunView) -> None:

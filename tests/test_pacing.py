@@ -1,0 +1,137 @@
+"""Watching's share of a busy box: how far a monitor stretches its redraw intervals."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from cnn_tui.data import LoadedData
+from cnn_tui.endpoint.client import RunClient
+from cnn_tui.endpoint.remote import RemoteSession
+from cnn_tui.runview import RunView
+from cnn_tui.tui.pacing import MOST_STRETCH, HostTimes, Pacer, next_stretch
+from cnn_tui.tui.widgets.status import StatusLine
+from tests.endpoint_helpers import Viewer, served_run, wait_until
+
+
+def test_over_its_share_on_a_busy_box_a_monitor_stretches_in_proportion() -> None:
+    assert next_stretch(1.0, share=0.04, busy=True, budget=0.02) == pytest.approx(2.0)
+    assert next_stretch(2.0, share=0.025, busy=True, budget=0.02) == pytest.approx(2.5)
+    assert next_stretch(2.5, share=0.01, busy=True, budget=0.02) == pytest.approx(1.25)
+
+
+def test_the_stretch_stays_between_none_and_the_most() -> None:
+    assert next_stretch(1.0, share=0.01, busy=True, budget=0.02) == 1.0
+    assert next_stretch(2.0, share=0.50, busy=True, budget=0.02) == MOST_STRETCH
+
+
+def test_with_a_core_to_spare_nothing_is_stretched() -> None:
+    assert next_stretch(3.0, share=0.50, busy=False, budget=0.02) == 1.0
+
+
+class Box:
+    """What a pacer reads, moved on by hand: this process's CPU, the clock, the box's CPU."""
+
+    def __init__(self) -> None:
+        self.cpu, self.wall, self.busy, self.total = 0.0, 0.0, 0.0, 0.0
+
+    def spend(self, seconds: float, share: float, box_busy: float, cores: int = 2) -> None:
+        """``seconds`` pass; this process uses ``share`` of a core, the box ``box_busy`` of all."""
+        self.cpu += share * seconds
+        self.wall += seconds
+        self.busy += box_busy * cores * seconds
+        self.total += cores * seconds
+
+    def pacer(self) -> Pacer:
+        return Pacer(
+            process_time=lambda: self.cpu,
+            clock=lambda: self.wall,
+            host=lambda: HostTimes(self.busy, self.total),
+        )
+
+
+@pytest.fixture
+def box() -> Box:
+    return Box()
+
+
+def test_five_monitors_share_the_budget_one_alone_keeps_its_pace(box: Box) -> None:
+    pacer = box.pacer()  # 10 % of a core for all the monitors together
+    box.spend(2.0, share=0.04, box_busy=1.0)
+    assert pacer.look(watching=1) == 1.0  # 4 % of the whole budget
+    box.spend(2.0, share=0.04, box_busy=1.0)
+    assert pacer.look(watching=5) == pytest.approx(2.0)  # twice its 2 %
+    box.spend(2.0, share=0.025, box_busy=1.0)
+    assert pacer.look(watching=5) == pytest.approx(2.5)
+
+
+def test_the_stretch_ends_when_the_box_has_a_core_to_spare(box: Box) -> None:
+    pacer = box.pacer()
+    box.spend(2.0, share=0.06, box_busy=0.97)
+    assert pacer.look(watching=5) == pytest.approx(3.0)
+    box.spend(2.0, share=0.06, box_busy=0.5)  # paused: training gave its cores back
+    assert pacer.look(watching=5) == 1.0
+
+
+def test_no_time_between_two_looks_changes_nothing(box: Box) -> None:
+    pacer = box.pacer()
+    box.spend(2.0, share=0.04, box_busy=1.0)
+    assert pacer.look(watching=4) == pytest.approx(1.6)
+    assert pacer.look(watching=4) == pytest.approx(1.6)
+
+
+def test_a_count_of_none_is_this_monitor_alone(box: Box) -> None:
+    pacer = box.pacer()
+    box.spend(2.0, share=0.2, box_busy=1.0)
+    assert pacer.look(watching=0) == pytest.approx(2.0)  # 20 % of the 10 % one alone has
+
+
+class CountingStatus(StatusLine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown = 0
+
+    def show(self, view: RunView) -> None:
+        super().show(view)
+        self.shown += 1
+
+
+def test_a_widget_waits_its_interval_times_the_stretch() -> None:
+    widget, view = CountingStatus(), RunView()
+    widget.sync(view, 10.0, stretch=3.0)
+    view.status_version += 1
+    widget.sync(view, 10.0 + widget.EVERY, stretch=3.0)
+    assert widget.shown == 1
+    widget.sync(view, 10.0 + 3 * widget.EVERY, stretch=3.0)
+    assert widget.shown == 2
+    view.status_version += 1
+    widget.sync(view, None, stretch=3.0)  # at once (a state change) is never stretched
+    assert widget.shown == 3
+
+
+def test_every_viewer_is_told_how_many_watch(tiny_data: LoadedData, run_dir: Path) -> None:
+    def counts(viewer: Viewer) -> list[int]:
+        return [m["viewers"] for m in list(viewer.messages) if m.get("type") == "watching"]
+
+    with served_run(tiny_data, run_dir, paused=True):
+        first = Viewer(RunClient(run_dir))
+        wait_until(lambda: counts(first) == [1])
+        second = Viewer(RunClient(run_dir))
+        wait_until(lambda: counts(second) == [2] and counts(first) == [1, 2])
+        second.client.close()
+        wait_until(lambda: counts(first) == [1, 2, 1])
+        first.client.close()
+
+
+def test_a_session_knows_how_many_watch(tiny_data: LoadedData, run_dir: Path) -> None:
+    with served_run(tiny_data, run_dir, paused=True):
+        other = Viewer(RunClient(run_dir))
+        other.wait_for(lambda m: m.get("type") == "watching")
+        session = RemoteSession(run_dir, read_only=True)
+        assert session.watching == 2  # the one there, and this one (the hello's count)
+        threading.Thread(target=session.run, daemon=True).start()
+        other.client.close()
+        wait_until(lambda: session.watching == 1)
+        session.leave()
