@@ -1,7 +1,7 @@
 """What watching costs training: the engine alone vs with monitors attached, side by side.
 
     python benchmarks/ui_overhead.py --data-dir ../shared/data [--warmup 1000] [--steps 4001]
-        [--rounds 4] [--views pipeline,gallery,draw] [--presses 40]
+        [--rounds 4] [--views pipeline,gallery,draw] [--presses 40] [--unpaced]
 
 Every run is a process of its own serving its endpoint, as ``cnn-tui`` runs it; a monitor
 is another process attached over the socket (the full Textual app at 120×40 on the
@@ -11,7 +11,9 @@ alternating order:
 - ``alone``: the engine with nobody attached;
 - ``1 viewer``: the engine with one monitor attached (the dashboard) — what ``cnn-tui`` is;
 - ``5 read-only``: with five read-only monitors attached (say, browser tabs);
-- one ``1 viewer`` run per inside-screen view in ``--views``.
+- one ``1 viewer`` run per inside-screen view in ``--views``;
+- with ``--unpaced``, five read-only monitors that never stretch their redraws (the
+  monitors share a tenth of a core while the box is busy: tui/pacing.py).
 
 samples/s is the engine's training rate (its own clock, which leaves out the test passes at
 the epochs' ends) from the first logged batch past ``--warmup`` to the first past
@@ -56,6 +58,7 @@ from cnn_tui.headless import HeadlessPrinter
 from cnn_tui.host import VISUAL_EVERY
 from cnn_tui.runview import Update
 from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.pacing import Pacer
 
 SIZE = (120, 40)
 # What a monitor presses once it is up, for each way of watching the inside screen.
@@ -132,7 +135,7 @@ def engine(run_dir: Path, data_dir: Path, window: Window, viewers: int) -> dict[
 
 # -- a monitor process ------------------------------------------------------------------------
 def monitor(
-    run_dir: Path, window: Window, view: str, read_only: bool, presses: int
+    run_dir: Path, window: Window, view: str, read_only: bool, presses: int, paced: bool = True
 ) -> dict[str, Any]:
     """The app attached to the run; its CPU time over the engine's timed batches (or, with
     ``presses``, key-to-PAUSED latencies)."""
@@ -148,7 +151,8 @@ def monitor(
 
         return session.bind(sink)
 
-    app = CnnTuiApp(open_session, freeze_heap=True)  # as cnn-tui and cnn-tui attach run it
+    pacer = Pacer() if paced else None
+    app = CnnTuiApp(open_session, freeze_heap=True, pacer=pacer)  # as cnn-tui attach runs it
     latencies: list[float] = []
     painted: list[float] = []  # when each frame went to the (headless) terminal
     display = app._display
@@ -200,7 +204,11 @@ def monitor(
 
 # -- the coordinator --------------------------------------------------------------------------
 def measure(
-    args: argparse.Namespace, viewers: int, view: str = "dashboard", presses: int = 0
+    args: argparse.Namespace,
+    viewers: int,
+    view: str = "dashboard",
+    presses: int = 0,
+    paced: bool = True,
 ) -> dict[str, Any]:
     """One engine process and ``viewers`` monitor processes (the first may press keys)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -235,6 +243,7 @@ def measure(
                     "--view",
                     view,
                     *(["--read-only"] if viewers > 1 else []),
+                    *([] if paced else ["--unpaced"]),
                     "--presses",
                     str(presses if k == 0 else 0),
                 ],
@@ -259,6 +268,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--views", default="", help=f"also measure: {', '.join(VIEWS)}")
+    parser.add_argument(
+        "--unpaced",
+        action="store_true",
+        help="also five read-only monitors that never stretch their redraws (tui/pacing.py)",
+    )
     parser.add_argument("--one", choices=["engine", "monitor"], help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--viewers", type=int, default=0, help=argparse.SUPPRESS)
@@ -270,7 +284,9 @@ def main() -> int:
         print(json.dumps(engine(args.run_dir, args.data_dir, window, args.viewers)))
         return 0
     if args.one == "monitor":
-        out = monitor(args.run_dir, window, args.view, args.read_only, args.presses)
+        out = monitor(
+            args.run_dir, window, args.view, args.read_only, args.presses, not args.unpaced
+        )
         print(json.dumps(out))
         return 0
     if args.steps <= args.warmup + 10:
@@ -278,9 +294,14 @@ def main() -> int:
     views = [v.strip() for v in args.views.split(",") if v.strip()]
     if any(v not in VIEWS for v in views):
         parser.error(f"--views: choose from {', '.join(VIEWS)}")
-    kinds: dict[str, tuple[int, str]] = {"alone": (0, "dashboard"), "1 viewer": (1, "dashboard")}
-    kinds["5 read-only"] = (5, "dashboard")
-    kinds.update({f"1 viewer, {v}": (1, v) for v in views})
+    kinds: dict[str, tuple[int, str, bool]] = {
+        "alone": (0, "dashboard", True),
+        "1 viewer": (1, "dashboard", True),
+        "5 read-only": (5, "dashboard", True),
+    }
+    if args.unpaced:
+        kinds["5 read-only, unpaced"] = (5, "dashboard", False)
+    kinds.update({f"1 viewer, {v}": (1, v, True) for v in views})
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.data_dir}, "
         f"batches {args.warmup} to {args.steps}"
@@ -290,8 +311,8 @@ def main() -> int:
     for round_no in range(args.rounds):
         order = list(kinds) if round_no % 2 == 0 else list(kinds)[::-1]
         for kind in order:
-            viewers, view = kinds[kind]
-            result = measure(args, viewers, view)
+            viewers, view, paced = kinds[kind]
+            result = measure(args, viewers, view, paced=paced)
             rates[kind].append(result["samples_per_s"])
             if viewers:
                 shares[kind].append(sum(result["monitor_cpu_share"]) / viewers)
