@@ -6,14 +6,18 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from cnn_tui.data import LoadedData
 from cnn_tui.endpoint.client import RunClient
 from cnn_tui.endpoint.remote import RemoteSession
 from cnn_tui.runview import RunView
+from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.pacing import MOST_STRETCH, HostTimes, Pacer, next_stretch
+from cnn_tui.tui.replay import replay
 from cnn_tui.tui.widgets.status import StatusLine
 from tests.endpoint_helpers import Viewer, served_run, wait_until
+from tests.helpers import drive
 
 
 def test_over_its_share_on_a_busy_box_a_monitor_stretches_in_proportion() -> None:
@@ -86,6 +90,25 @@ def test_a_count_of_none_is_this_monitor_alone(box: Box) -> None:
     pacer = box.pacer()
     box.spend(2.0, share=0.2, box_busy=1.0)
     assert pacer.look(watching=0) == pytest.approx(2.0)  # 20 % of the 10 % one alone has
+
+
+def test_a_monitor_stretches_its_redraws_and_says_so_once(box: Box) -> None:
+    app = CnnTuiApp(replay([]), pacer=box.pacer())
+
+    async def body(pilot: Pilot[object]) -> None:
+        assert app.stretch == 1.0
+        for _ in range(2):  # a monitor alone at half a core of a busy box
+            box.spend(2.0, share=0.5, box_busy=1.0)
+            app.look_at_cpu()
+        await pilot.pause()
+        assert app.stretch == MOST_STRETCH
+        told = [n.message for n in app._notifications if "busy" in n.message]
+        assert told == [
+            "the box's cores are busy training: this monitor has 10% of a core, "
+            "so charts and pictures redraw less often"
+        ]
+
+    drive(app, body)
 
 
 class CountingStatus(StatusLine):
