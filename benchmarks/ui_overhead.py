@@ -57,8 +57,7 @@ from cnn_tui.engine.session import open_run
 from cnn_tui.headless import HeadlessPrinter
 from cnn_tui.host import VISUAL_EVERY
 from cnn_tui.runview import Update
-from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.pacing import Pacer
+from cnn_tui.tui.launch import monitor_app
 
 SIZE = (120, 40)
 # What a monitor presses once it is up, for each way of watching the inside screen.
@@ -151,8 +150,7 @@ def monitor(
 
         return session.bind(sink)
 
-    pacer = Pacer() if paced else None
-    app = CnnTuiApp(open_session, freeze_heap=True, pacer=pacer)  # as cnn-tui attach runs it
+    app = monitor_app(open_session, paced=paced)  # as cnn-tui attach runs it
     latencies: list[float] = []
     painted: list[float] = []  # when each frame went to the (headless) terminal
     display = app._display

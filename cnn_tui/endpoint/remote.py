@@ -43,7 +43,7 @@ class RemoteSession:
         self._asked_images = threading.Event()
         self._blob: list[torch.Tensor] = []
         self._left = False
-        self.watching = count(self.client.hello.get("viewers")) + 1  # with this one
+        self.watching = _count(self.client.hello.get("viewers")) + 1  # with this one
 
     def bind(self, sink: Callable[[Update], None]) -> RemoteSession:
         """Deliver updates to ``sink`` (the app's): the session factory the app calls."""
@@ -92,7 +92,7 @@ class RemoteSession:
                 elif kind == "blob":
                     self._blob_part(message)
                 elif kind == "watching":
-                    self.watching = max(1, count(message.get("viewers")))
+                    self.watching = max(1, _count(message.get("viewers")))
                 elif kind == "bye":
                     reason = str(message.get("reason", reason))
         except (OSError, ProtocolError, WireError, ValueError) as err:
@@ -118,6 +118,6 @@ class RemoteSession:
             self.sink(TestImagesArrived(images))
 
 
-def count(value: object) -> int:
+def _count(value: object) -> int:
     """A count the run sent, or 0 where it is not one."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

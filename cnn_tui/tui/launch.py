@@ -18,9 +18,20 @@ from cnn_tui.endpoint.remote import RemoteSession
 from cnn_tui.spawn import Pending, Started, StartFailed
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.pacing import Pacer
+from cnn_tui.tui.session import OpenSession
 
 EXIT_LOST = 1
 STOP_WAIT_S = 60.0
+
+
+def monitor_app(
+    open_session: OpenSession, *, compare: Sequence[Path] = (), paced: bool = True
+) -> CnnTuiApp:
+    """The monitor as ``cnn-tui`` and ``cnn-tui attach`` run it: the app is the process (its
+    heap frozen once the run is on screen) and shares a busy box (tui/pacing.py) unless
+    ``paced`` is False (benchmarks/ui_overhead.py measures what that buys)."""
+    pacer = Pacer() if paced else None
+    return CnnTuiApp(open_session, compare=compare, freeze_heap=True, pacer=pacer)
 
 
 class LaunchError(Exception):
@@ -37,7 +48,7 @@ def run_monitor(pending: Pending, *, compare: Sequence[Path] = ()) -> int:
         session = RemoteSession(started.run_dir, owner=True)
     except (EndpointError, OSError) as err:
         raise LaunchError(f"the run started but does not answer: {err}") from None
-    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True, pacer=Pacer())
+    app = monitor_app(session.bind, compare=compare)
     app.child = started
     app.run()
     return _after(app)
@@ -49,7 +60,7 @@ def run_attach(run_dir: Path, *, read_only: bool = False, compare: Sequence[Path
         session = RemoteSession(run_dir, read_only=read_only)
     except (EndpointError, OSError) as err:
         raise LaunchError(str(err)) from None
-    app = CnnTuiApp(session.bind, compare=compare, freeze_heap=True, pacer=Pacer())
+    app = monitor_app(session.bind, compare=compare)
     app.run()
     return _after(app)
 
