@@ -15,7 +15,8 @@ from cnn_tui.endpoint import address
 from cnn_tui.endpoint.catchup import ViewAssembler
 from cnn_tui.endpoint.client import EndpointError, RunClient
 from cnn_tui.endpoint.protocol import parse_event
-from cnn_tui.engine.control import Pause, ProbeImage, ProbeIndex, Resume, SetHParams, Step
+from cnn_tui.endpoint.server import Endpoint
+from cnn_tui.engine.control import Control, Pause, ProbeImage, ProbeIndex, Resume, SetHParams, Step
 from cnn_tui.engine.events import BatchLogged, RunState
 from tests.endpoint_helpers import Viewer, served_run, state_is, wait_until
 
@@ -243,3 +244,20 @@ def test_a_deep_run_directory_gets_its_socket_elsewhere(
         viewer.wait_for(lambda m: m.get("type") == "ready")
         viewer.client.close()
     assert not link.exists() and not list((runtime / "cnn-tui").iterdir())
+
+
+def test_a_run_leaves_alone_a_socket_that_is_not_its_own(run_dir: Path) -> None:
+    run_dir.mkdir(mode=0o700)
+    old = Endpoint(run_dir, run_id="old", control=Control())
+    old.start()
+    # Its directory deleted and made again, a new run binds the same path while it lives.
+    new = Endpoint(run_dir, run_id="new", control=Control())
+    new.start()
+    try:
+        old.close()
+        client = RunClient(run_dir)
+        assert client.hello["run_id"] == "new"
+        client.close()
+    finally:
+        new.close()
+    assert not (run_dir / "control.sock").exists()

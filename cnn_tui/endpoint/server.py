@@ -88,6 +88,7 @@ class Endpoint:
         self.owner_arrived = threading.Event()
         self.path = address.socket_path(run_dir)
         self._next_id = 1
+        self._bound: tuple[int, int] | None = None  # the socket's (device, inode) once bound
         self._test_images: torch.Tensor | None = None
         self._blob_parts: list[dict[str, Any]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,7 +119,8 @@ class Endpoint:
         self._stopped.set()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
-        self._unlink()
+        if self._still_ours():
+            self._unlink()
 
     def publish(self, event: Event) -> None:
         """The engine's sink: hand ``event`` over, never waiting."""
@@ -147,11 +149,22 @@ class Endpoint:
         finally:
             os.umask(previous)
         os.chmod(self.path, 0o600)
+        bound = os.stat(self.path)
+        self._bound = (bound.st_dev, bound.st_ino)
         if self.path != link:
             os.symlink(self.path, link)
         sock.listen(16)
         sock.setblocking(False)
         return sock
+
+    def _still_ours(self) -> bool:
+        """Whether the socket at our path is the one we bound: a run directory deleted and
+        made again under a live run holds the new run's socket, which is not ours to remove."""
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return True  # nothing there: the link may still be
+        return (now.st_dev, now.st_ino) == self._bound
 
     def _unlink(self) -> None:
         link = self.run_dir.absolute() / address.SOCKET_NAME
