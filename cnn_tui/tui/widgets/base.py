@@ -58,13 +58,28 @@ class ViewWidget(GlyphWidget):
         self._drawn: tuple[int, ...] | None = None  # the versions of what is on screen
         self._next = float("-inf")  # when the interval allows the next redraw
         self._extent: object = ()  # what the size followed at the last layout (see extent)
+        self._roster: dict[ViewWidget, None] | None = None  # its screen's, to be synced
+
+    def on_mount(self) -> None:
+        # Enrol with the screen that syncs its widgets (a ViewScreen's view_widgets); the
+        # GlyphWidget's on_mount runs as well (Textual calls each class's handler).
+        roster = getattr(self.screen, "view_widgets", None)
+        if isinstance(roster, dict):
+            self._roster = roster
+            roster[self] = None
+
+    def on_unmount(self) -> None:
+        if self._roster is not None:
+            self._roster.pop(self, None)
 
     def sync(self, view: RunView, now: float | None = None, stretch: float = 1.0) -> None:
         """Show ``view`` if the parts drawn changed and ``EVERY`` (times ``stretch``: see
         tui/pacing.py) has passed since the last redraw at ``now`` (``None``: at once, and the
         interval starts afresh)."""
+        if now is not None and now < self._next:
+            return
         versions = tuple(view.version(part) for part in self.draws)
-        if versions == self._drawn or (now is not None and now < self._next):
+        if versions == self._drawn:
             return
         self._drawn = versions
         self._next = float("-inf") if now is None else now + self.EVERY * stretch
