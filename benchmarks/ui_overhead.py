@@ -4,8 +4,9 @@
         [--rounds 4] [--views pipeline,gallery,draw] [--presses 40] [--unpaced]
 
 Every run is a process of its own serving its endpoint, as ``cnn-tui`` runs it; a monitor
-is another process attached over the socket (the full Textual app at 120×40 on the
-headless driver, rendering everything, output discarded). Each round measures, in
+is another process attached over the socket: the full Textual app at 120×40, rendering
+everything down to the bytes a terminal would get (then discarded: Textual's headless
+driver alone would skip that last step). Each round measures, in
 alternating order:
 
 - ``alone``: the engine with nobody attached;
@@ -20,7 +21,7 @@ the epochs' ends) from the first logged batch past ``--warmup`` to the first pas
 ``--steps``, counted across epochs: the steady state, the screens open and painted, torch
 warm, and a window of seconds even on a fast box. Each monitor reports its own CPU time
 over the same batches (it sees them arrive), which on a 2-core box is what it takes from
-training. Then one monitor
+training, and the bytes it wrote to its terminal (what an SSH link carries). Then one monitor
 presses space repeatedly while training and times the key (handed to the app as the
 terminal's input thread hands it) to the first frame painted after its view shows PAUSED:
 the whole round trip over the socket, and the repaint.
@@ -45,6 +46,7 @@ from typing import Any
 
 import torch
 from textual import events
+from textual.drivers.headless_driver import HeadlessDriver
 
 from cnn_tui.config import HyperParams, RunConfig
 from cnn_tui.data import load_data
@@ -133,6 +135,20 @@ def engine(run_dir: Path, data_dir: Path, window: Window, viewers: int) -> dict[
 
 
 # -- a monitor process ------------------------------------------------------------------------
+class Terminal(HeadlessDriver):
+    """A terminal that takes every frame and keeps only its size: the app renders its
+    updates to escape sequences for it, as for a real one (or a browser tab's pipe)."""
+
+    written = 0
+
+    @property
+    def is_headless(self) -> bool:
+        return False
+
+    def write(self, data: str) -> None:
+        Terminal.written += len(data.encode())
+
+
 def monitor(
     run_dir: Path, window: Window, view: str, read_only: bool, presses: int, paced: bool = True
 ) -> dict[str, Any]:
@@ -140,17 +156,20 @@ def monitor(
     ``presses``, key-to-PAUSED latencies)."""
     session = RemoteSession(run_dir, read_only=read_only)
     cpu: dict[str, float] = {}
+    written: dict[str, int] = {}
 
     def open_session(app_sink: Callable[[Update], None]) -> RemoteSession:
         def sink(update: Update) -> None:
             mark = window.mark(update)
             if mark is not None:
                 cpu[mark] = time.process_time()
+                written[mark] = Terminal.written
             app_sink(update)
 
         return session.bind(sink)
 
     app = monitor_app(open_session, paced=paced)  # as cnn-tui attach runs it
+    app.driver_class = Terminal
     latencies: list[float] = []
     painted: list[float] = []  # when each frame went to the (headless) terminal
     display = app._display
@@ -175,7 +194,7 @@ def monitor(
         app.post_message(events.Key(key, character))
 
     async def drive() -> None:
-        async with app.run_test(size=SIZE, headless=True) as pilot:
+        async with app.run_test(size=SIZE, headless=False) as pilot:
             app.animation_level = "none"
             if VIEWS[view]:
                 await pilot.press(*VIEWS[view])
@@ -197,7 +216,7 @@ def monitor(
     asyncio.run(drive())
     if presses:
         return {"latencies": latencies}
-    return {"cpu_seconds": cpu["end"] - cpu["start"]}
+    return {"cpu_seconds": cpu["end"] - cpu["start"], "bytes": written["end"] - written["start"]}
 
 
 # -- the coordinator --------------------------------------------------------------------------
@@ -255,6 +274,7 @@ def measure(
         if presses:
             return {"latencies": outputs[0]["latencies"]}
         result["monitor_cpu_share"] = [o["cpu_seconds"] / result["seconds"] for o in outputs]
+        result["monitor_bytes_per_s"] = [o["bytes"] / result["seconds"] for o in outputs]
         return result
 
 
@@ -306,6 +326,7 @@ def main() -> int:
     )
     rates: dict[str, list[float]] = {k: [] for k in kinds}
     shares: dict[str, list[float]] = {k: [] for k in kinds if kinds[k][0]}
+    output: dict[str, list[float]] = {k: [] for k in shares}
     for round_no in range(args.rounds):
         order = list(kinds) if round_no % 2 == 0 else list(kinds)[::-1]
         for kind in order:
@@ -314,6 +335,7 @@ def main() -> int:
             rates[kind].append(result["samples_per_s"])
             if viewers:
                 shares[kind].append(sum(result["monitor_cpu_share"]) / viewers)
+                output[kind].append(sum(result["monitor_bytes_per_s"]) / viewers)
         print("round", round_no + 1, "  ".join(f"{k} {v[-1]:6.0f}/s" for k, v in rates.items()))
     latencies = measure(args, 1, presses=args.presses)["latencies"]
     median = {k: statistics.median(v) for k, v in rates.items()}
@@ -326,6 +348,10 @@ def main() -> int:
     print(
         "monitor CPU, share of the timed window (median, per monitor): "
         + ", ".join(f"{k} {100 * statistics.median(v):.1f}%" for k, v in shares.items())
+    )
+    print(
+        "terminal output, per monitor (median): "
+        + ", ".join(f"{k} {statistics.median(v) / 1024:.1f} KiB/s" for k, v in output.items())
     )
     ms = sorted(1000 * x for x in latencies)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
