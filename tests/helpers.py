@@ -184,5 +184,8 @@ class LocalSession:
     def request_test_images(self) -> None:
         pass  # RunStarted carried them
 
+    def pace(self, stretch: float) -> None:
+        pass  # in-process events: nothing travels
+
     def leave(self) -> None:
         self.engine.control.stop()  # an engine in this process cannot outlive it

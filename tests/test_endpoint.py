@@ -112,15 +112,23 @@ def test_bad_messages_get_replies_and_never_reach_training(
             b'{"type": "command", "id": 5, "name": "Step", "args": {"batches": 0}}\n',
             b'{"type": "teleport"}\n',
         ]
+        bad_paces = [
+            b'{"type": "pace", "stretch": "slow"}\n',
+            b'{"type": "pace", "stretch": 100}\n',
+        ]
         for line in garbage:
+            sock.sendall(line)
+        sock.sendall(b'{"type": "pace", "stretch": 1}\n')  # valid: ten bad in a row hang up
+        for line in bad_paces:
             sock.sendall(line)
         viewer.client.send(SetHParams({"lr": 0.02}))
         ok = viewer.wait_for(lambda m: m.get("type") == "reply" and m.get("ok") is True)
         errors = [m for m in viewer.messages if m.get("type") == "reply" and not m["ok"]]
-        assert len(errors) == len(garbage)
+        assert len(errors) == len(garbage) + len(bad_paces)
         assert any("over the size limit" in m["error"] for m in errors)
         assert any("unknown command 'Explode'" in m["error"] for m in errors)
         assert any("lr must be greater than 0" in m["error"] for m in errors)
+        assert any("stretch must be from 1 to 10 (got 100)" in m["error"] for m in errors)
         assert ok["id"] is not None
         before = s.batches
         wait_until(lambda: s.batches > before + 2)  # training goes on

@@ -42,6 +42,9 @@ class RestoredOnly:
     def request_test_images(self) -> None:
         pass
 
+    def pace(self, stretch: float) -> None:
+        pass
+
     def leave(self) -> None:
         self.left.set()
 

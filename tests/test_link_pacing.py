@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from cnn_tui.endpoint.link import Pace, ViewerLink
+import pytest
+
+from cnn_tui.endpoint.link import FLUSH_EVERY, Pace, ViewerLink
 
 
 def test_pictures_are_paced_per_kind_newest_first_and_a_new_subject_goes_at_once() -> None:
@@ -45,3 +47,37 @@ def test_pictures_are_paced_per_kind_newest_first_and_a_new_subject_goes_at_once
     assert lines[:4] == ["A digit 1", "s1 samples", "m1 metric", "C digit 1"]
     assert lines[4:7] == ["D digit 2", "F digit 3", "G digit 3"]
     assert lines[7].startswith('{"type":"bye"')
+
+
+def test_a_viewer_that_redraws_less_often_gets_pictures_and_bursts_less_often() -> None:
+    now = [0.0]
+
+    async def scene() -> list[int]:
+        ours, theirs = socket.socketpair()
+        _, writer = await asyncio.open_unix_connection(sock=ours)
+        link = ViewerLink(1, writer, clock=lambda: now[0])  # no pump: the outbox stays put
+        queued = []
+        for t, stretch in ((0.0, 1.0), (2.0, 1.0), (4.0, 3.0), (6.0, 3.0), (7.5, 3.0)):
+            now[0] = t
+            link.slow_down(stretch)
+            link.send(b"samples\n", picture=True, pace=Pace("samples"))
+            queued.append(link.queued_bytes // len(b"samples\n"))
+        link.close_with("done")
+        writer.close()
+        theirs.close()
+        return queued
+
+    # 1 s apart at its own pace: the second goes; stretched 3x, one 2 s after the last waits
+    assert asyncio.run(scene()) == [1, 2, 2, 3, 3]
+
+
+def test_slowing_down_stretches_the_flush_as_much() -> None:
+    async def scene() -> float:
+        ours, _theirs = socket.socketpair()
+        _, writer = await asyncio.open_unix_connection(sock=ours)
+        link = ViewerLink(1, writer)
+        link.slow_down(3.0)
+        writer.close()
+        return link.flush_every
+
+    assert asyncio.run(scene()) == pytest.approx(3 * FLUSH_EVERY)

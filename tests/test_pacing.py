@@ -10,11 +10,13 @@ from textual.pilot import Pilot
 
 from cnn_tui.data import LoadedData
 from cnn_tui.endpoint.client import RunClient
+from cnn_tui.endpoint.link import PICTURE_EVERY
 from cnn_tui.endpoint.remote import RemoteSession
 from cnn_tui.runview import RunView
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.pacing import MOST_STRETCH, HostTimes, Pacer, next_stretch
-from cnn_tui.tui.replay import replay
+from cnn_tui.tui.replay import ReplaySession, replay
+from cnn_tui.tui.session import Sink
 from cnn_tui.tui.widgets.status import StatusLine
 from tests.endpoint_helpers import Viewer, served_run, wait_until
 from tests.helpers import drive
@@ -50,6 +52,7 @@ class Box:
 
     def pacer(self) -> Pacer:
         return Pacer(
+            budget=0.10,
             process_time=lambda: self.cpu,
             clock=lambda: self.wall,
             host=lambda: HostTimes(self.busy, self.total),
@@ -67,8 +70,19 @@ def test_five_monitors_share_the_budget_one_alone_keeps_its_pace(box: Box) -> No
     assert pacer.look(watching=1) == 1.0  # 4 % of the whole budget
     box.spend(2.0, share=0.04, box_busy=1.0)
     assert pacer.look(watching=5) == pytest.approx(2.0)  # twice its 2 %
-    box.spend(2.0, share=0.025, box_busy=1.0)
-    assert pacer.look(watching=5) == pytest.approx(2.5)
+    # A look that drew nothing (the charts redraw every few seconds) moves it only a little:
+    # the share is over the last few looks, (0.08 + 0.08 + 0) core-seconds in 6 s.
+    box.spend(2.0, share=0.0, box_busy=1.0)
+    assert pacer.look(watching=5) == pytest.approx(2.0 * (0.16 / 6) / 0.02)
+
+
+def test_the_share_is_over_the_last_four_looks(box: Box) -> None:
+    pacer = box.pacer()
+    for _ in range(4):
+        box.spend(2.0, share=0.02, box_busy=1.0)
+        assert pacer.look(watching=5) == 1.0  # its 2 %, no more
+    box.spend(2.0, share=0.06, box_busy=1.0)  # a redraw of everything
+    assert pacer.look(watching=5) == pytest.approx((0.02 * 3 + 0.06) / 4 / 0.02)  # 1.5, not 3
 
 
 def test_the_stretch_ends_when_the_box_has_a_core_to_spare(box: Box) -> None:
@@ -93,7 +107,14 @@ def test_a_count_of_none_is_this_monitor_alone(box: Box) -> None:
 
 
 def test_a_monitor_stretches_its_redraws_and_says_so_once(box: Box) -> None:
-    app = CnnTuiApp(replay([]), pacer=box.pacer())
+    paced: list[float] = []  # what the run was asked: send as much less often
+
+    def open_session(sink: Sink) -> ReplaySession:
+        session = replay([])(sink)
+        session.pace = paced.append  # type: ignore[method-assign]
+        return session
+
+    app = CnnTuiApp(open_session, pacer=box.pacer())
 
     async def body(pilot: Pilot[object]) -> None:
         assert app.stretch == 1.0
@@ -102,6 +123,7 @@ def test_a_monitor_stretches_its_redraws_and_says_so_once(box: Box) -> None:
             app.look_at_cpu()
         await pilot.pause()
         assert app.stretch == MOST_STRETCH
+        assert paced == [MOST_STRETCH]  # once: the second look kept the pace
         told = [n.message for n in app._notifications if "busy" in n.message]
         assert told == [
             "the box's cores are busy training: this monitor has 10% of a core, "
@@ -157,4 +179,15 @@ def test_a_session_knows_how_many_watch(tiny_data: LoadedData, run_dir: Path) ->
         threading.Thread(target=session.run, daemon=True).start()
         other.client.close()
         wait_until(lambda: session.watching == 1)
+        session.leave()
+
+
+def test_a_session_asks_the_run_for_its_pace(tiny_data: LoadedData, run_dir: Path) -> None:
+    with served_run(tiny_data, run_dir, paused=True) as served:
+        session = RemoteSession(run_dir, read_only=True)
+        threading.Thread(target=session.run, daemon=True).start()
+        wait_until(lambda: len(served.endpoint.viewers) == 1)
+        (link,) = served.endpoint.viewers.values()
+        session.pace(2.5)
+        wait_until(lambda: link.picture_every == pytest.approx(2.5 * PICTURE_EVERY))
         session.leave()

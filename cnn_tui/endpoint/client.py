@@ -91,6 +91,10 @@ class RunClient:
             self._sock.sendall(write_line({"type": "fetch", "id": ident, "what": what}))
         return ident
 
+    def pace(self, stretch: float) -> None:
+        """This viewer redraws ``stretch`` times less often (see protocol.py)."""
+        self._write(write_line({"type": "pace", "stretch": round(stretch, 2)}))
+
     def bye(self, reason: str) -> None:
         """Leave on purpose (a hang-up is a connection that ends without this)."""
         with contextlib.suppress(OSError):

@@ -17,7 +17,8 @@ Pictures are paced as well: the engine makes them every so many batches, which o
 box is several a second, while a monitor shows at most one every second or two. A viewer
 gets at most one picture of a kind (:class:`Pace`) per :data:`PICTURE_EVERY` seconds, the
 newest; one of a new subject (another digit) goes at once, and the older one held back is
-never sent.
+never sent. A viewer that redraws less often (it says so with ``pace``) gets both
+intervals stretched as much.
 """
 
 from __future__ import annotations
@@ -109,6 +110,13 @@ class ViewerLink:
             self._wake.set()
         elif self._flush is None and not self._wake.is_set():
             self._flush = asyncio.get_running_loop().call_later(self.flush_every, self._wake.set)
+
+    def slow_down(self, stretch: float) -> None:
+        """The viewer redraws ``stretch`` times less often than it could (it shares a busy
+        box: tui/pacing.py), so its pictures and routine lines may wait that much longer:
+        what it takes in costs it CPU too, and an SSH link bandwidth."""
+        self.picture_every = PICTURE_EVERY * stretch
+        self.flush_every = FLUSH_EVERY * stretch
 
     def _hold(self, line: bytes, pace: Pace, routine: bool) -> bool:
         """Whether ``line`` waits: a picture of the same subject went out too recently."""

@@ -2,7 +2,7 @@
 
 Server to viewer, in this order on a new connection::
 
-    {"type": "hello", "protocol": 1, "run_id": ..., "pid": ..., "state": ..., ...}
+    {"type": "hello", "protocol": 2, "run_id": ..., "pid": ..., "state": ..., ...}
     {"type": "view", "fields": {...}}       # the run as a viewer draws it, in a few parts
     {"type": "ready"}                       # the catch-up is complete
     {"type": "event", "name": "BatchLogged", "data": {...}}      # then live, as it happens
@@ -11,12 +11,13 @@ Server to viewer, in this order on a new connection::
     {"type": "watching", "viewers": 3}      # how many are attached, whenever that changes
     {"type": "bye", "reason": "..."}        # the server is closing this connection
 
-Viewer to server: first ``{"type": "hello", "protocol": 1, "role": "viewer"}`` (or
+Viewer to server: first ``{"type": "hello", "protocol": 2, "role": "viewer"}`` (or
 ``"owner"``: the monitor that started the run; ``"read_only": true`` for a view that may
 not steer), then any of::
 
     {"type": "command", "id": 3, "name": "SetHParams", "args": {"changes": {"lr": 0.05}}}
     {"type": "fetch", "id": 4, "what": "test_images"}
+    {"type": "pace", "stretch": 3.0}        # it redraws 3x less often: send it less too
     {"type": "bye", "reason": "detach"}
 
 A command's name is one of :data:`cnn_tui.engine.control.REQUESTS` and its args are that
@@ -35,9 +36,10 @@ from cnn_tui.engine.events import Event, ProbeTaken, RunStarted, SamplesPredicte
 from cnn_tui.wire.codec import WireError, decode, encode
 from cnn_tui.wire.lines import write_line
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 ROLES = ("viewer", "owner")
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in typing.get_args(Event)}
+MOST_PACE = 10.0  # the most a viewer may stretch the run's pace for itself
 # dropped first for a viewer that falls behind
 PICTURES = (SamplesPredicted, ProbeTaken, SystemSampled)
 
@@ -72,6 +74,17 @@ def parse_request(message: dict[str, Any], viewer: int) -> Request:
     if "viewer" in {f.name for f in dataclasses.fields(cls)}:
         request = dataclasses.replace(request, viewer=viewer)
     return typing.cast(Request, request)
+
+
+def parse_pace(message: dict[str, Any]) -> float:
+    """How many times less often than the run's own pace a viewer wants its pictures and
+    metric bursts (it stretches its redraws to share the box: tui/pacing.py)."""
+    stretch = message.get("stretch")
+    if isinstance(stretch, bool) or not isinstance(stretch, int | float):
+        raise ProtocolError("pace needs a number: stretch")
+    if not 1 <= stretch <= MOST_PACE:
+        raise ProtocolError(f"stretch must be from 1 to {MOST_PACE:g} (got {stretch!r})")
+    return float(stretch)
 
 
 def request_id(message: dict[str, Any]) -> int | None:
@@ -123,6 +136,7 @@ __all__ = [
     "command_line",
     "event_line",
     "parse_event",
+    "parse_pace",
     "parse_request",
     "request_id",
 ]

@@ -64,6 +64,11 @@ class RemoteSession:
             with contextlib.suppress(OSError):
                 self.client.fetch("test_images")
 
+    def pace(self, stretch: float) -> None:
+        """Ask the run to send pictures and metric bursts ``stretch`` times less often."""
+        with contextlib.suppress(OSError):  # a run gone is told by the reader
+            self.client.pace(stretch)
+
     def leave(self) -> None:
         """Detach on purpose: the run goes on (a connection that just drops is a hang-up)."""
         if not self._left:

@@ -33,6 +33,7 @@ from cnn_tui.endpoint.protocol import (
     ProtocolError,
     check_hello,
     event_line,
+    parse_pace,
     parse_request,
     request_id,
 )
@@ -369,10 +370,12 @@ class Endpoint:
             self._command(link, message)
         elif kind == "fetch":
             self._fetch(link, message)
+        elif kind == "pace":
+            link.slow_down(parse_pace(message))
         elif kind == "bye":
             link.said_bye = str(message.get("reason", ""))[:200]
         else:
-            raise ProtocolError(f"unknown message type {kind!r}: command, fetch or bye")
+            raise ProtocolError(f"unknown message type {kind!r}: command, fetch, pace or bye")
 
     def _command(self, link: ViewerLink, message: dict[str, Any]) -> None:
         if link.read_only:

@@ -82,6 +82,9 @@ class ReplaySession:
     def send(self, request: Request) -> None:
         self.control.submit(request)
 
+    def pace(self, stretch: float) -> None:
+        pass  # a recording has no pace to keep
+
     def request_test_images(self) -> None:
         pass  # they are in the recorded RunStarted
 

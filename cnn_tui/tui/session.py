@@ -41,6 +41,11 @@ class Session(Protocol):
         """Ask for the test digits if the view does not have them yet."""
         ...
 
+    def pace(self, stretch: float) -> None:
+        """This monitor redraws ``stretch`` times less often (tui/pacing.py): the run may
+        send it pictures and metric bursts as much less often."""
+        ...
+
     def leave(self) -> None:
         """This monitor goes; the run goes on where it can (an attached one)."""
         ...
