@@ -23,18 +23,18 @@ from tests.helpers import drive
 
 
 def test_over_its_share_on_a_busy_box_a_monitor_stretches_in_proportion() -> None:
-    assert next_stretch(1.0, share=0.04, busy=True, budget=0.02) == pytest.approx(2.0)
-    assert next_stretch(2.0, share=0.025, busy=True, budget=0.02) == pytest.approx(2.5)
-    assert next_stretch(2.5, share=0.01, busy=True, budget=0.02) == pytest.approx(1.25)
+    assert next_stretch(share=0.04, busy=True, budget=0.02) == pytest.approx(2.0)
+    assert next_stretch(share=0.05, busy=True, budget=0.02) == pytest.approx(2.5)
+    assert next_stretch(share=0.025, busy=True, budget=0.02) == pytest.approx(1.25)
 
 
 def test_the_stretch_stays_between_none_and_the_most() -> None:
-    assert next_stretch(1.0, share=0.01, busy=True, budget=0.02) == 1.0
-    assert next_stretch(2.0, share=0.50, busy=True, budget=0.02) == MOST_STRETCH
+    assert next_stretch(share=0.01, busy=True, budget=0.02) == 1.0
+    assert next_stretch(share=0.50, busy=True, budget=0.02) == MOST_STRETCH
 
 
 def test_with_a_core_to_spare_nothing_is_stretched() -> None:
-    assert next_stretch(3.0, share=0.50, busy=False, budget=0.02) == 1.0
+    assert next_stretch(share=0.50, busy=False, budget=0.02) == 1.0
 
 
 class Box:
@@ -70,10 +70,10 @@ def test_five_monitors_share_the_budget_one_alone_keeps_its_pace(box: Box) -> No
     assert pacer.look(watching=1) == 1.0  # 4 % of the whole budget
     box.spend(2.0, share=0.04, box_busy=1.0)
     assert pacer.look(watching=5) == pytest.approx(2.0)  # twice its 2 %
-    # A look that drew nothing (the charts redraw every few seconds) moves it only a little:
-    # the share is over the last few looks, (0.08 + 0.08 + 0) core-seconds in 6 s.
+    # A look that drew nothing (the charts redraw every few seconds) moves it only part of
+    # the way: the share is over the last few looks, (0.08 + 0.08 + 0) core-seconds in 6 s.
     box.spend(2.0, share=0.0, box_busy=1.0)
-    assert pacer.look(watching=5) == pytest.approx(2.0 * (0.16 / 6) / 0.02)
+    assert pacer.look(watching=5) == pytest.approx((0.16 / 6) / 0.02)
 
 
 def test_the_share_is_over_the_last_four_looks(box: Box) -> None:
@@ -83,6 +83,15 @@ def test_the_share_is_over_the_last_four_looks(box: Box) -> None:
         assert pacer.look(watching=5) == 1.0  # its 2 %, no more
     box.spend(2.0, share=0.06, box_busy=1.0)  # a redraw of everything
     assert pacer.look(watching=5) == pytest.approx((0.02 * 3 + 0.06) / 4 / 0.02)  # 1.5, not 3
+
+
+def test_a_monitor_that_costs_twice_its_share_settles_at_twice_the_pace(box: Box) -> None:
+    pacer = box.pacer()  # drawing is all it does: its cost is 0.04 / stretch
+    stretches = []
+    for _ in range(12):
+        box.spend(2.0, share=0.04 / pacer.stretch, box_busy=1.0)
+        stretches.append(pacer.look(watching=5))
+    assert stretches == [pytest.approx(2.0)] * 12  # at once, and it stays: no swing
 
 
 def test_the_stretch_ends_when_the_box_has_a_core_to_spare(box: Box) -> None:

@@ -110,7 +110,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         self.freeze_heap = freeze_heap
         self.pacer = pacer
         self._told_pacing = False
-        self._paced: tuple[Session | None, float] = (None, 1.0)  # the pace the run was told
+        self._paced = (self.generation, 1.0)  # the pace the followed run was told
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen()
@@ -119,7 +119,7 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         self.session = self.open_session(self.sink_for(self.generation))
         if self.session.read_only:
             self.sub_title = "read-only"
-        self._redraw_timer = self.set_interval(1 / self.redraw_hz, self.redraw)
+        self.set_interval(1 / self.redraw_hz, self.redraw)
         self.set_interval(OVERLAYS_EVERY, self.refresh_overlays)
         if self.pacer is not None:
             self.set_interval(LOOK_EVERY, self.look_at_cpu)
@@ -214,11 +214,10 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
         assert self.pacer is not None
         watching = self.session.watching if self.session is not None else 1
         stretch = self.pacer.look(watching)
-        paced = (self.session, round(stretch, 1))
+        paced = (self.generation, round(stretch, 1))
         if self.session is not None and paced != self._paced:
             self._paced = paced  # what it draws less often, the run sends less often
             self.session.pace(stretch)
-            self.retime_redraw(stretch)
         if stretch > 1 and not self._told_pacing:
             self._told_pacing = True
             who = "this monitor has" if watching == 1 else f"the {watching} monitors share"
@@ -227,12 +226,6 @@ class CnnTuiApp(Steering, GlyphsApp[int]):
                 "so charts and pictures redraw less often",
                 timeout=8,
             )
-
-    def retime_redraw(self, stretch: float) -> None:
-        """Tick ``stretch`` times less often: no widget's interval is then shorter than a
-        tick, and a tick that finds nothing to redraw still costs a wake-up."""
-        self._redraw_timer.stop()
-        self._redraw_timer = self.set_interval(stretch / self.redraw_hz, self.redraw)
 
     def refresh_overlays(self, *, force: bool = False) -> None:
         """Other runs' new points (files read where they grew) onto the charts."""

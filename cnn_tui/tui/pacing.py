@@ -45,13 +45,15 @@ def host_times() -> HostTimes:
     return HostTimes(total - idle, total)
 
 
-def next_stretch(stretch: float, share: float, busy: bool, budget: float) -> float:
-    """The stretch for the next interval, given this monitor's ``share`` of a core over the
-    last one (drawn at ``stretch``) and its ``budget``. Drawing costs roughly in proportion
-    to 1/stretch, so moving by share/budget heads for the budget without overshooting it."""
+def next_stretch(share: float, busy: bool, budget: float) -> float:
+    """The stretch that brings this monitor to its ``budget``, given its ``share`` of a core
+    scaled back to its own pace (drawing costs roughly 1 / stretch: a share measured at a
+    stretch of 3 counts three times). Since what a monitor does whatever it draws does not
+    shrink with the stretch, this overestimates a little and settles just where the share
+    meets the budget, from either side, without swinging."""
     if not busy or budget <= 0:
         return 1.0
-    return min(MOST_STRETCH, max(1.0, stretch * share / budget))
+    return min(MOST_STRETCH, max(1.0, share / budget))
 
 
 class Pacer:
@@ -68,21 +70,21 @@ class Pacer:
         self.budget = budget
         self.stretch = 1.0
         self._process_time, self._clock, self._host = process_time, clock, host
-        # (CPU, clock) at the last looks, oldest first, and the box's at the last one
-        self._mine: deque[tuple[float, float]] = deque([(process_time(), clock())], SHARE_OVER + 1)
-        self._box = host()
+        self._last = (process_time(), clock(), host())
+        # the last looks: (CPU spent times the stretch it was spent at, seconds)
+        self._spent: deque[tuple[float, float]] = deque(maxlen=SHARE_OVER)
 
     def look(self, watching: int) -> float:
         """The stretch until the next look, with ``watching`` monitors sharing the budget:
         from this monitor's share over the last few looks, and whether the box was busy
         since the last one (a paused run gives its cores back at once)."""
         cpu, wall, box = self._process_time(), self._clock(), self._host()
-        last_box, self._box = self._box, box
-        if wall <= self._mine[-1][1] or box.total <= last_box.total:
+        last_cpu, last_wall, last_box = self._last
+        self._last = (cpu, wall, box)
+        if wall <= last_wall or box.total <= last_box.total:
             return self.stretch
-        self._mine.append((cpu, wall))
-        first_cpu, first_wall = self._mine[0]
-        share = (cpu - first_cpu) / (wall - first_wall)
+        self._spent.append(((cpu - last_cpu) * self.stretch, wall - last_wall))
+        share = sum(c for c, _ in self._spent) / sum(w for _, w in self._spent)
         busy = (box.busy - last_box.busy) / (box.total - last_box.total) >= BUSY
-        self.stretch = next_stretch(self.stretch, share, busy, self.budget / max(1, watching))
+        self.stretch = next_stretch(share, busy, self.budget / max(1, watching))
         return self.stretch

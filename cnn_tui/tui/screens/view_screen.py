@@ -35,5 +35,5 @@ class ViewScreen(Screen[None]):
     ) -> None:
         """Hand the view to every view widget; ``now=None`` redraws whatever changed at once,
         and so do the widgets drawing a part in ``at_once``; ``stretch`` their intervals."""
-        for widget in list(self.view_widgets):
+        for widget in self.view_widgets:
             widget.sync(view, None if not at_once.isdisjoint(widget.draws) else now, stretch)
